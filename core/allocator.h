@@ -1,0 +1,41 @@
+// Device memory allocators and their statistics.
+//
+// Every Storage gets its bytes from the allocator of its device. The CPU allocator hands out
+// 64-byte aligned heap blocks and counts them; the CUDA device registers its own (caching)
+// allocator when its runtime starts.
+#pragma once
+
+#include "core/device.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace splat {
+
+struct MemoryStats {
+  int64_t allocated_bytes = 0;  // bytes in live blocks
+  int64_t peak_bytes = 0;       // high-water mark of allocated_bytes since the last reset
+  int64_t live_blocks = 0;      // number of live blocks
+  int64_t total_allocations = 0;
+};
+
+class Allocator {
+public:
+  virtual ~Allocator() = default;
+  // Returns memory for nbytes (nullptr for 0 bytes); throws Error when out of memory.
+  virtual void* allocate(size_t nbytes) = 0;
+  virtual void deallocate(void* ptr, size_t nbytes) = 0;
+  virtual MemoryStats stats() const = 0;
+  virtual void reset_peak() = 0;
+};
+
+Allocator& cpu_allocator();
+
+// The allocator for a device. Throws when the device kind has none registered (cuda before the
+// runtime layer is built in) or the index is out of range.
+Allocator& allocator_for(Device device);
+
+// Installed by the CUDA runtime layer at static initialisation.
+void register_cuda_allocator(Allocator* (*get)(int device_index));
+
+} // namespace splat

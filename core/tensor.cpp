@@ -1,0 +1,74 @@
+#include "core/tensor.h"
+
+#include <cstring>
+
+namespace splat {
+
+Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
+  const int64_t n = splat::numel(shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(n) * splat::itemsize(dtype), device);
+  impl->strides = contiguous_strides(shape);
+  impl->shape = std::move(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim("size", d, dim())]; }
+int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim("stride", d, dim())]; }
+
+int64_t Tensor::numel() const {
+  int64_t n = 1;
+  for (int64_t s : shape()) n *= s;
+  return n;
+}
+
+bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;
+  int64_t expected = 1;
+  for (int64_t i = dim() - 1; i >= 0; --i) {
+    if (shape()[i] == 1) continue;
+    if (strides()[i] != expected) return false;
+    expected *= shape()[i];
+  }
+  return true;
+}
+
+void* Tensor::raw_data() const {
+  auto* base = static_cast<char*>(storage()->data());
+  return base == nullptr ? nullptr : base + offset() * static_cast<int64_t>(itemsize());
+}
+
+Tensor Tensor::as_strided(Shape shape, Strides strides, int64_t offset) const {
+  SPLAT_CHECK(shape.size() == strides.size(), "as_strided: shape ", shape_str(shape), " and strides ",
+              shape_str(strides), " differ in length");
+  SPLAT_CHECK(offset >= 0, "as_strided: negative offset ", offset);
+  // The furthest element must stay inside the storage.
+  int64_t lo = offset, hi = offset;
+  bool empty = false;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    SPLAT_CHECK(shape[i] >= 0, "as_strided: negative size in shape ", shape_str(shape));
+    if (shape[i] == 0) empty = true;
+    const int64_t reach = (shape[i] - 1) * strides[i];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  const int64_t capacity = static_cast<int64_t>(storage()->nbytes() / itemsize());
+  SPLAT_CHECK(empty || (lo >= 0 && hi < capacity), "as_strided: shape ", shape_str(shape),
+              " strides ", shape_str(strides), " offset ", offset, " reach elements ", lo, "..", hi,
+              " outside a storage of ", capacity, " elements");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = storage();
+  impl->shape = std::move(shape);
+  impl->strides = std::move(strides);
+  impl->offset = offset;
+  impl->dtype = dtype();
+  return Tensor(std::move(impl));
+}
+
+void copy_bytes_to_host(void* dst, const void* src, size_t nbytes, Device src_device) {
+  SPLAT_CHECK(src_device.is_cpu(), "copy to host from ", src_device,
+              ": this build has no CUDA runtime");
+  std::memcpy(dst, src, nbytes);
+}
+
+} // namespace splat

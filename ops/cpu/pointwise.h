@@ -1,0 +1,18 @@
+// CPU kernels for pointwise ops. `out` has the broadcast shape; inputs broadcast to it; dtypes
+// were checked by the caller (out is bool for predicates, else the input dtype). Overwrites out.
+#pragma once
+
+#include "core/tensor.h"
+#include "ops/pointwise_fns.h"
+
+#include <optional>
+
+namespace splat::ops::cpu {
+
+void unary(UnaryOp op, const Tensor& out, const Tensor& x);
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
+void binary_scalar(BinaryOp op, const Tensor& out, const Tensor& a, double s);
+void clamp(const Tensor& out, const Tensor& x, std::optional<double> lo, std::optional<double> hi);
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
+
+} // namespace splat::ops::cpu
