@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include "core/autograd_meta.h"
+
 #include <cstring>
 
 namespace splat {
@@ -70,5 +72,47 @@ void copy_bytes_to_host(void* dst, const void* src, size_t nbytes, Device src_de
               ": this build has no CUDA runtime");
   std::memcpy(dst, src, nbytes);
 }
+
+} // namespace splat
+
+namespace splat {
+
+AutogradMeta& Tensor::autograd() const {
+  auto& m = impl().autograd;
+  if (!m) m = std::make_shared<AutogradMeta>();
+  return *m;
+}
+
+bool Tensor::requires_grad() const {
+  const AutogradMeta* m = autograd_meta();
+  return m != nullptr && (m->requires_grad || m->grad_fn != nullptr);
+}
+
+Tensor& Tensor::requires_grad_(bool on) {
+  SPLAT_CHECK(is_leaf(), "requires_grad_: only leaf tensors can change requires_grad (this one "
+              "was produced by an op); use detach() first");
+  SPLAT_CHECK(!on || is_floating(dtype()), "requires_grad_: only floating tensors can require "
+              "grad, this one is ", dtype());
+  if (on || autograd_meta() != nullptr) autograd().requires_grad = on;
+  return *this;
+}
+
+bool Tensor::is_leaf() const {
+  const AutogradMeta* m = autograd_meta();
+  return m == nullptr || m->grad_fn == nullptr;
+}
+
+Tensor Tensor::grad() const {
+  const AutogradMeta* m = autograd_meta();
+  return m == nullptr ? Tensor() : m->grad;
+}
+
+void Tensor::set_grad(const Tensor& g) const {
+  SPLAT_CHECK(!g.defined() || g.shape() == shape(), "set_grad: gradient of shape ",
+              shape_str(g.shape()), " for a tensor of shape ", shape_str(shape()));
+  autograd().grad = g;
+}
+
+Tensor Tensor::detach() const { return as_strided(shape(), strides(), offset()); }
 
 } // namespace splat

@@ -73,10 +73,24 @@ public:
   // allowed; no autograd is recorded (ops/view.h builds the differentiable views on this).
   Tensor as_strided(Shape shape, Strides strides, int64_t offset) const;
 
+  // Autograd state (core/autograd_meta.h; the engine is in autograd/).
+  // requires_grad: a leaf marked by the user, or the output of a recorded op.
+  bool requires_grad() const;
+  // Marks a leaf as requiring grad (only floating tensors can). Returns *this.
+  Tensor& requires_grad_(bool on = true);
+  bool is_leaf() const;
+  // The accumulated gradient (undefined until a backward reaches this tensor).
+  Tensor grad() const;
+  void set_grad(const Tensor& g) const;
+  // The same data without autograd history; shares storage and version counter.
+  Tensor detach() const;
+
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+  std::weak_ptr<TensorImpl> weak_impl() const { return impl_; }
   TensorImpl* unsafe_impl() const { return impl_.get(); }
   AutogradMeta* autograd_meta() const { return impl().autograd.get(); }
-  std::shared_ptr<AutogradMeta>& autograd_meta_ptr() const { return impl().autograd; }
+  // Creates the metadata on first use.
+  AutogradMeta& autograd() const;
 
 private:
   TensorImpl& impl() const {

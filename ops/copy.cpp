@@ -1,5 +1,6 @@
 #include "ops/copy.h"
 
+#include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/cpu/copy.h"
 
@@ -13,39 +14,53 @@ Tensor& copy_(Tensor& dst, const Tensor& src) {
   SPLAT_CHECK(b == dst.shape(), "copy_: source of shape ", shape_str(src.shape()),
               " does not broadcast to the destination shape ", shape_str(dst.shape()));
   check_writable("copy_", dst);
+  const bool grad = autograd::needs_grad({dst, src});
+  if (grad) autograd::check_inplace("copy_", dst);
   cpu::copy(dst, src);
   dst.storage()->bump_version();
+  if (grad) {
+    // dst's old values are gone (no gradient); src's gradient is summed over broadcast dims.
+    record("copy_", {dst, src}, {dst}, [src_shape = src.shape(), src_dtype = src.dtype()](const Grads& g, const Needs& needs) -> Grads {
+      return {Tensor(), needs[1] ? sum_to(to(g[0], src_dtype), src_shape) : Tensor()};
+    });
+  }
   return dst;
 }
 
 Tensor& fill_(Tensor& t, double value) {
   check_writable("fill_", t);
+  const bool grad = autograd::needs_grad({t});
+  if (grad) autograd::check_inplace("fill_", t);
   cpu::fill(t, value);
   t.storage()->bump_version();
+  if (grad) record("fill_", {t}, {t}, [](const Grads&, const Needs&) { return Grads{Tensor()}; });
   return t;
 }
 
 Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : clone(t); }
 
-Tensor clone(const Tensor& t) {
-  Tensor out = Tensor::empty(t.shape(), t.dtype(), t.device());
+namespace {
+// A copy of t in another dtype and/or on another device; the gradient converts back.
+Tensor converted_copy(std::string_view op, const Tensor& t, DType dtype, Device device) {
+  // Allocating on a device this build cannot reach fails with a message naming it.
+  Tensor out = Tensor::empty(t.shape(), dtype, device);
   cpu::copy(out, t);
+  if (autograd::needs_grad({t}))
+    record(std::string(op), {t}, {out}, [dt = t.dtype(), dev = t.device()](const Grads& g, const Needs&) {
+      return Grads{to(to(g[0], dev), dt)};
+    });
   return out;
 }
+} // namespace
+
+Tensor clone(const Tensor& t) { return converted_copy("clone", t, t.dtype(), t.device()); }
 
 Tensor to(const Tensor& t, DType dtype) {
-  if (t.dtype() == dtype) return t;
-  Tensor out = Tensor::empty(t.shape(), dtype, t.device());
-  cpu::copy(out, t);
-  return out;
+  return t.dtype() == dtype ? t : converted_copy("to", t, dtype, t.device());
 }
 
 Tensor to(const Tensor& t, Device device) {
-  if (t.device() == device) return t;
-  // Allocating on a device this build cannot reach fails with a message naming it.
-  Tensor out = Tensor::empty(t.shape(), t.dtype(), device);
-  cpu::copy(out, t);
-  return out;
+  return t.device() == device ? t : converted_copy("to", t, t.dtype(), device);
 }
 
 Tensor empty(Shape shape, TensorOptions opts) {

@@ -1,5 +1,6 @@
 #include "ops/view.h"
 
+#include "ops/autograd_support.h"
 #include "ops/copy.h"
 
 #include <algorithm>
@@ -29,6 +30,27 @@ Shape infer_shape(std::string_view op, const Tensor& t, Shape shape) {
                 shape_str(t.shape()), " (", t.numel(), " elements)");
   }
   return shape;
+}
+
+// Records a view op: back maps the view's gradient to a gradient of the input's shape.
+// Views are marked even when nothing requires grad, so that an in-place op that would give a
+// view history its base cannot see is refused (autograd::check_inplace) instead of silently
+// losing gradients.
+template <class Back> Tensor as_view(std::string_view op, const Tensor& in, Tensor out, Back back) {
+  if (autograd::needs_grad({in}))
+    record(std::string(op), {in}, {out}, [back](const Grads& g, const Needs&) { return Grads{back(g[0])}; },
+           /*is_view=*/true);
+  else if (autograd::grad_enabled())
+    out.autograd().is_view = true;
+  return out;
+}
+
+// The gradient of a view that picks some elements: zeros with g written where the view was.
+template <class Pick> Tensor scatter_into_zeros(const Tensor& g, const Shape& shape, Pick pick) {
+  Tensor z = zeros(shape, {g.dtype(), g.device()});
+  Tensor region = pick(z);
+  copy_(region, g);
+  return z;
 }
 
 } // namespace
@@ -68,13 +90,13 @@ Tensor view(const Tensor& t, Shape shape) {
   SPLAT_CHECK(st.has_value(), "view: input of shape ", shape_str(t.shape()), " and strides ",
               shape_str(t.strides()), " cannot be viewed as ", shape_str(shape),
               " without a copy; use reshape");
-  return t.as_strided(std::move(shape), std::move(*st), t.offset());
+  return as_view("view", t, t.as_strided(std::move(shape), std::move(*st), t.offset()),
+                 [in = t.shape()](const Tensor& g) { return reshape(g, in); });
 }
 
 Tensor reshape(const Tensor& t, Shape shape) {
   shape = infer_shape("reshape", t, std::move(shape));
-  if (auto st = view_strides(t.shape(), t.strides(), shape))
-    return t.as_strided(std::move(shape), std::move(*st), t.offset());
+  if (view_strides(t.shape(), t.strides(), shape)) return view(t, std::move(shape));
   return view(clone(t), std::move(shape));
 }
 
@@ -104,7 +126,10 @@ Tensor permute(const Tensor& t, const std::vector<int64_t>& dims) {
     shape[i] = t.shape()[d];
     strides[i] = t.strides()[d];
   }
-  return t.as_strided(std::move(shape), std::move(strides), t.offset());
+  std::vector<int64_t> inverse(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) inverse[wrap_dim("permute", dims[i], t.dim())] = i;
+  return as_view("permute", t, t.as_strided(std::move(shape), std::move(strides), t.offset()),
+                 [inverse](const Tensor& g) { return permute(g, inverse); });
 }
 
 Tensor transpose(const Tensor& t, int64_t dim0, int64_t dim1) {
@@ -126,7 +151,11 @@ Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t end, int64_t s
   Strides strides = t.strides();
   shape[dim] = (end - start + step - 1) / step;
   strides[dim] *= step;
-  return t.as_strided(std::move(shape), std::move(strides), t.offset() + start * t.strides()[dim]);
+  return as_view("slice", t,
+                 t.as_strided(std::move(shape), std::move(strides), t.offset() + start * t.strides()[dim]),
+                 [in = t.shape(), dim, start, end, step](const Tensor& g) {
+                   return scatter_into_zeros(g, in, [&](const Tensor& z) { return slice(z, dim, start, end, step); });
+                 });
 }
 
 Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
@@ -151,7 +180,10 @@ Tensor select(const Tensor& t, int64_t dim, int64_t index) {
   const int64_t offset = t.offset() + index * strides[dim];
   shape.erase(shape.begin() + dim);
   strides.erase(strides.begin() + dim);
-  return t.as_strided(std::move(shape), std::move(strides), offset);
+  return as_view("select", t, t.as_strided(std::move(shape), std::move(strides), offset),
+                 [in = t.shape(), dim, index](const Tensor& g) {
+                   return scatter_into_zeros(g, in, [&](const Tensor& z) { return select(z, dim, index); });
+                 });
 }
 
 Tensor expand(const Tensor& t, Shape shape) {
@@ -173,8 +205,17 @@ Tensor expand(const Tensor& t, Shape shape) {
                 shape[d], ")");
     strides[d] = shape[d] == have ? t.strides()[d - lead] : 0;
   }
-  return t.as_strided(std::move(shape), std::move(strides), t.offset());
+  return as_view("expand", t, t.as_strided(std::move(shape), std::move(strides), t.offset()),
+                 [in = t.shape()](const Tensor& g) { return sum_to(g, in); });
 }
+
+namespace {
+// A view that only adds or removes size-1 dims: its gradient is reshaped back.
+Tensor resized_view(std::string_view op, const Tensor& t, Shape shape, Strides strides) {
+  return as_view(op, t, t.as_strided(std::move(shape), std::move(strides), t.offset()),
+                 [in = t.shape()](const Tensor& g) { return reshape(g, in); });
+}
+} // namespace
 
 Tensor squeeze(const Tensor& t) {
   Shape shape;
@@ -184,18 +225,20 @@ Tensor squeeze(const Tensor& t) {
       shape.push_back(t.shape()[d]);
       strides.push_back(t.strides()[d]);
     }
-  return t.as_strided(std::move(shape), std::move(strides), t.offset());
+  return resized_view("squeeze", t, std::move(shape), std::move(strides));
 }
 
 Tensor squeeze(const Tensor& t, int64_t dim) {
-  if (t.dim() == 0) return t.as_strided({}, {}, t.offset());
-  dim = wrap_dim("squeeze", dim, t.dim());
-  if (t.shape()[dim] != 1) return t.as_strided(t.shape(), t.strides(), t.offset());
   Shape shape = t.shape();
   Strides strides = t.strides();
-  shape.erase(shape.begin() + dim);
-  strides.erase(strides.begin() + dim);
-  return t.as_strided(std::move(shape), std::move(strides), t.offset());
+  if (t.dim() > 0) {
+    dim = wrap_dim("squeeze", dim, t.dim());
+    if (shape[dim] == 1) {
+      shape.erase(shape.begin() + dim);
+      strides.erase(strides.begin() + dim);
+    }
+  }
+  return resized_view("squeeze", t, std::move(shape), std::move(strides));
 }
 
 Tensor unsqueeze(const Tensor& t, int64_t dim) {
@@ -205,7 +248,7 @@ Tensor unsqueeze(const Tensor& t, int64_t dim) {
   const int64_t stride = dim < t.dim() ? shape[dim] * strides[dim] : 1;
   shape.insert(shape.begin() + dim, 1);
   strides.insert(strides.begin() + dim, stride);
-  return t.as_strided(std::move(shape), std::move(strides), t.offset());
+  return resized_view("unsqueeze", t, std::move(shape), std::move(strides));
 }
 
 } // namespace splat::ops

@@ -1,1 +1,1 @@
-// placeholder: filled by the issue-2 work in progress
+// Unused: flip copies a negatively strided view with the copy kernel (ops/cpu/copy.h).

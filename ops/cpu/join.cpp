@@ -1,1 +1,1 @@
-// placeholder: filled by the issue-2 work in progress
+// Unused: cat and stack copy through the copy kernel (ops/cpu/copy.h) into narrow() views.

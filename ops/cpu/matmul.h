@@ -1,0 +1,13 @@
+// CPU GEMM through Eigen (threaded with OpenMP).
+#pragma once
+
+#include "core/tensor.h"
+
+namespace splat::ops::cpu {
+
+// out[b] = a[b] @ b[b] for every batch index: a (B, n, k), b (B, k, m), out (B, n, m) contiguous.
+// a and b may have any strides; a matrix whose rows or columns are not unit-stride is copied
+// first. Overwrites out.
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b);
+
+} // namespace splat::ops::cpu

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job. Until the detectors exist (design.md section 10) it runs the most meaningful
+# end-to-end thing splat can do so far; it grows with each roadmap step.
+# Usage: scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "== splat bench matmul (f32 GEMM throughput of the CPU backend)"
+build/train/splat bench matmul --sizes 256 512 1024 --min-seconds 0.3
