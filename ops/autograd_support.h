@@ -23,6 +23,17 @@ void install_autograd_math();
 // check_inplace before computing result from clone(self).
 Tensor& assign_inplace(Tensor& self, const Tensor& result);
 
+// Runs write(), which replaces every value of t by values that depend on no tensor (fill_,
+// uniform_, normal_), bumps t's version and cuts t's gradient path. Returns t.
+template <class Write> Tensor& overwrite(std::string_view op, Tensor& t, Write&& write) {
+  const bool grad = autograd::needs_grad({t});
+  if (grad) autograd::check_inplace(op, t);
+  write();
+  t.storage()->bump_version();
+  if (grad) record(std::string(op), {t}, {t}, [](const Grads&, const Needs&) { return Grads{Tensor()}; });
+  return t;
+}
+
 // g summed over the dims that broadcasting added or expanded, so it has `shape`.
 Tensor sum_to(const Tensor& g, const Shape& shape);
 

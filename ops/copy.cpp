@@ -29,12 +29,7 @@ Tensor& copy_(Tensor& dst, const Tensor& src) {
 
 Tensor& fill_(Tensor& t, double value) {
   check_writable("fill_", t);
-  const bool grad = autograd::needs_grad({t});
-  if (grad) autograd::check_inplace("fill_", t);
-  cpu::fill(t, value);
-  t.storage()->bump_version();
-  if (grad) record("fill_", {t}, {t}, [](const Grads&, const Needs&) { return Grads{Tensor()}; });
-  return t;
+  return overwrite("fill_", t, [&] { cpu::fill(t, value); });
 }
 
 Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : clone(t); }

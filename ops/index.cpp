@@ -1,5 +1,6 @@
 #include "ops/index.h"
 
+#include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/copy.h"
 #include "ops/cpu/index.h"
@@ -69,6 +70,14 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   shape[dim] = index.shape()[0];
   Tensor out = Tensor::empty(std::move(shape), x.dtype(), x.device());
   cpu::index_select(out, x, dim, index);
+  if (autograd::needs_grad({x})) {
+    // Rows picked several times receive the sum of their gradients.
+    record("index_select", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index)](const Grads& g, const Needs&) {
+      Tensor gx = zeros(shape, {g[0].dtype(), g[0].device()});
+      cpu::index_add(gx, dim, si.get(), g[0]);
+      return Grads{gx};
+    });
+  }
   return out;
 }
 
@@ -82,6 +91,11 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   check_index_values("gather", index1, dim, x1.shape()[dim]);
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   cpu::gather(at_least_1d(out), x1, dim, index1);
+  if (autograd::needs_grad({x})) {
+    record("gather", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index)](const Grads& g, const Needs&) {
+      return Grads{scatter_add(zeros(shape, {g[0].dtype(), g[0].device()}), dim, si.get(), g[0])};
+    });
+  }
   return out;
 }
 
@@ -104,8 +118,24 @@ Tensor& scatter_add_(Tensor& self, int64_t dim, const Tensor& index, const Tenso
   check_index_fits("scatter_add", index1, self1, "self", dim);
   check_writable("scatter_add_", self);
   check_index_values("scatter_add", index1, dim, self1.shape()[dim]);
+  const bool grad = autograd::needs_grad({self, src});
+  if (grad) autograd::check_inplace("scatter_add_", self);
   cpu::scatter_add(self1, dim, index1, src1);
   self.storage()->bump_version();
+  if (grad) {
+    // self passes its gradient through; src gets the gradient at the positions it was added to
+    // (zero where src is larger than index).
+    record("scatter_add_", {self, src}, {self},
+           [dim, si = SavedTensor(index1), src_shape = src.shape()](const Grads& g, const Needs& needs) {
+             if (!needs[1]) return Grads{g[0], Tensor()};
+             const Tensor picked = gather(at_least_1d(g[0]), dim, si.get());
+             Tensor gsrc = zeros(src_shape, {g[0].dtype(), g[0].device()});
+             Tensor region = at_least_1d(gsrc);
+             for (int64_t d = 0; d < picked.dim(); ++d) region = narrow(region, d, 0, picked.shape()[d]);
+             copy_(region, picked);
+             return Grads{g[0], gsrc};
+           });
+  }
   return self;
 }
 
@@ -116,6 +146,13 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   const Tensor xb = expand(x, shape), maskb = expand(mask, shape);
   Tensor out = Tensor::empty({cpu::count_nonzero(maskb)}, x.dtype(), x.device());
   cpu::masked_select(out, xb, maskb);
+  if (autograd::needs_grad({x})) {
+    record("masked_select", {x}, {out}, [sm = SavedTensor(maskb), shape = x.shape()](const Grads& g, const Needs&) {
+      Tensor gx = zeros(sm.get().shape(), {g[0].dtype(), g[0].device()});
+      cpu::masked_scatter(gx, sm.get(), g[0]);
+      return Grads{sum_to(gx, shape)};
+    });
+  }
   return out;
 }
 

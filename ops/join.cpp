@@ -1,5 +1,6 @@
 #include "ops/join.h"
 
+#include "ops/autograd_support.h"
 #include "ops/cpu/copy.h"
 #include "ops/view.h"
 
@@ -50,6 +51,18 @@ Tensor join(std::string_view op, const std::vector<Tensor>& tensors, int64_t dim
     cpu::copy(narrow(out, dim, start, t.shape()[dim]), t);
     start += t.shape()[dim];
   }
+  if (autograd::needs_grad(tensors)) {
+    // Each input's gradient is its slab of the output's gradient.
+    std::vector<int64_t> sizes;
+    for (const Tensor& t : tensors) sizes.push_back(t.shape()[dim]);
+    record(std::string(op), tensors, {out}, [sizes, dim](const Grads& g, const Needs& needs) {
+      Grads r(sizes.size());
+      int64_t at = 0;
+      for (size_t i = 0; i < sizes.size(); at += sizes[i], ++i)
+        if (needs[i]) r[i] = narrow(g[0], dim, at, sizes[i]);
+      return r;
+    });
+  }
   return out;
 }
 
@@ -94,8 +107,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim) {
   dim = split_dim("split", t, dim);
   const int64_t n = t.shape()[dim];
-  SPLAT_CHECK(split_size > 0 || (split_size == 0 && n == 0), "split: split_size must be positive, got ",
-              split_size, " (dim ", dim, " has size ", n, ")");
+  SPLAT_CHECK(split_size > 0 || (split_size == 0 && n == 0),
+              "split: split_size must be positive, got ", split_size, " (dim ", dim, " has size ", n,
+              ")");
   if (n == 0) return {narrow(t, dim, 0, 0)};
   std::vector<int64_t> sizes;
   for (int64_t start = 0; start < n; start += split_size)

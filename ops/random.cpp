@@ -1,5 +1,6 @@
 #include "ops/random.h"
 
+#include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/cpu/random.h"
 
@@ -80,9 +81,7 @@ Tensor& uniform_(Tensor& t, double lo, double hi, Generator* gen) {
               "uniform_: bounds must be finite with a finite difference, got lo=", lo, ", hi=", hi);
   SPLAT_CHECK(lo <= hi, "uniform_: expected lo <= hi, got lo=", lo, ", hi=", hi);
   check_writable("uniform_", t);
-  cpu::uniform(t, reserve(gen, t.numel()), lo, hi);
-  t.storage()->bump_version();
-  return t;
+  return overwrite("uniform_", t, [&] { cpu::uniform(t, reserve(gen, t.numel()), lo, hi); });
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
@@ -92,9 +91,7 @@ Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
               "normal_: mean and std must be finite, got mean=", mean, ", std=", std);
   SPLAT_CHECK(std >= 0, "normal_: std must be non-negative, got ", std);
   check_writable("normal_", t);
-  cpu::normal(t, reserve(gen, t.numel()), mean, std);
-  t.storage()->bump_version();
-  return t;
+  return overwrite("normal_", t, [&] { cpu::normal(t, reserve(gen, t.numel()), mean, std); });
 }
 
 } // namespace splat::ops

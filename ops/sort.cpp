@@ -1,6 +1,9 @@
 #include "ops/sort.h"
 
+#include "ops/autograd_support.h"
 #include "ops/checks.h"
+#include "ops/copy.h"
+#include "ops/index.h"
 #include "ops/cpu/sort.h"
 #include "ops/view.h"
 
@@ -19,6 +22,16 @@ SortDim sort_dim(std::string_view op, const Tensor& x, int64_t dim) {
   return {d, x.dim() == 0 ? 1 : x.shape()[d]};
 }
 
+// sort and topk values are x's elements at indices: their gradient goes back to those positions.
+void record_selection(std::string_view op, const Tensor& x, const SortResult& r, int64_t dim) {
+  if (!autograd::needs_grad({x})) return;
+  record(std::string(op), {x}, {r.values, r.indices},
+         [dim, shape = x.shape(), si = SavedTensor(r.indices)](const Grads& g, const Needs&) {
+           if (shape.empty()) return Grads{reshape(g[0], shape)};
+           return Grads{scatter_add(zeros(shape, {g[0].dtype(), g[0].device()}), dim, si.get(), g[0])};
+         });
+}
+
 } // namespace
 
 SortResult sort(const Tensor& x, int64_t dim, bool descending) {
@@ -26,6 +39,7 @@ SortResult sort(const Tensor& x, int64_t dim, bool descending) {
   SortResult r{Tensor::empty(x.shape(), x.dtype(), x.device()),
                Tensor::empty(x.shape(), DType::i64, x.device())};
   cpu::sort_prefix(r.values, r.indices, x, sd.dim, sd.size, descending, false);
+  record_selection("sort", x, r, sd.dim);
   return r;
 }
 
@@ -48,6 +62,7 @@ SortResult topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sort
   SortResult r{Tensor::empty(shape, x.dtype(), x.device()),
                Tensor::empty(shape, DType::i64, x.device())};
   cpu::sort_prefix(r.values, r.indices, x, sd.dim, k, largest, !sorted);
+  record_selection("topk", x, r, sd.dim);
   return r;
 }
 

@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-echo "== splat bench matmul (f32 GEMM throughput of the CPU backend)"
+echo "== splat demo: autograd + SGD training, safetensors checkpoint round trip"
+build/train/splat demo --checkpoint build/demo_mlp.safetensors
+echo "== splat bench matmul: f32 GEMM throughput of the CPU backend"
 build/train/splat bench matmul --sizes 256 512 1024 --min-seconds 0.3

@@ -235,15 +235,18 @@ void nonzero(const Tensor& out, const Tensor& x) {
     const T* px = x.data<T>();
     for_each_block(x.numel(), [&](int64_t k, int64_t begin, int64_t end) {
       int64_t r = ranks[k];
+      Shape coords(nd);
       walk(g, begin, end, [&](int64_t pos, const auto& o, int64_t count, const auto& st) {
+        for (int64_t d = nd - 1, flat = pos; d >= 0; --d) {
+          coords[d] = flat % shape[d];
+          flat /= shape[d];
+        }
         for (int64_t i = 0; i < count; ++i) {
-          if (px[o[0] + i * st[0]] == T(0)) continue;
-          int64_t flat = pos + i;
-          for (int64_t d = nd - 1; d >= 0; --d) {
-            po[r * rs + d * cs] = flat % shape[d];
-            flat /= shape[d];
+          if (px[o[0] + i * st[0]] != T(0)) {
+            for (int64_t d = 0; d < nd; ++d) po[r * rs + d * cs] = coords[d];
+            ++r;
           }
-          ++r;
+          for (int64_t d = nd - 1; d >= 0 && ++coords[d] == shape[d]; --d) coords[d] = 0;
         }
       });
     });

@@ -6,6 +6,7 @@
 #include "ops/copy.h"
 #include "ops/matmul.h"
 #include "ops/pointwise.h"
+#include "ops/random.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
 #include "tests/autograd/grad_helpers.h"
@@ -163,4 +164,14 @@ TEST_CASE("1000 forward/backward iterations do not grow live memory") {
   for (int i = 0; i < 1000; ++i) step();
   CHECK(Storage::live_count() == storages);
   CHECK(cpu_allocator().stats().allocated_bytes == bytes);
+}
+
+TEST_CASE("overwriting ops (fill_, uniform_, normal_) cut the gradient path") {
+  Tensor x = from_vector<double>({1, 2}, {2}).requires_grad_();
+  Tensor y = mul(x, 3.0);
+  uniform_(y, 0, 1);
+  add_(y, x);  // only this path reaches x now
+  autograd::backward(sum(y));
+  check_close(x.grad(), from_vector<double>({1, 1}, {2}));
+  CHECK_THROWS_WITH_ALL(normal_(x), "normal_: a leaf tensor that requires grad");
 }

@@ -107,7 +107,8 @@ TEST_CASE("cat rejects bad inputs with messages naming the tensor and shapes") {
 }
 
 TEST_CASE("stack inserts a new dim at any position") {
-  const std::vector<Tensor> ts = {seq({2, 3}, DType::i32), transpose(seq({3, 2}, DType::i32, 10), 0, 1),
+  const std::vector<Tensor> ts = {seq({2, 3}, DType::i32),
+                                  transpose(seq({3, 2}, DType::i32, 10), 0, 1),
                                   noncontiguous(seq({2, 3}, DType::i32, 20))};
   for (int64_t dim = -3; dim <= 2; ++dim) {
     CAPTURE(dim);

@@ -1,1 +1,0 @@
-// Unused: flip copies a negatively strided view with the copy kernel (ops/cpu/copy.h).
