@@ -1,4 +1,4 @@
-// The number of threads CPU kernels use (OpenMP, and Eigen through it).
+// The number of threads CPU kernels use (OpenMP, and OpenBLAS through it).
 // Starts from SPLAT_NUM_THREADS when set, otherwise OpenMP's default (one per core).
 #pragma once
 

@@ -41,6 +41,10 @@ def best_seconds(fn, min_seconds):
 
 
 def torch_matmul(sizes, threads, min_seconds):
+    # OpenBLAS reads its thread count when torch loads it; torch.set_num_threads alone does not
+    # reach it, so a 1-thread comparison would silently use every core.
+    os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
     import torch
     torch.set_num_threads(threads)
     out = {}

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # One list, so that setup, CI and the README agree on what splat needs.
 packages=(
   meson ninja-build g++ pkg-config ccache
-  libeigen3-dev doctest-dev
+  libopenblas-openmp-dev doctest-dev
   libboost-context-dev
   libopenmpi-dev openmpi-bin
   libsimdjson-dev libjpeg62-turbo-dev libpng-dev libtomlplusplus-dev libcli11-dev

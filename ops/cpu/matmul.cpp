@@ -1,41 +1,44 @@
-// Each operand is handed to Eigen as a row-major or column-major map, whichever matches its
-// strides, so transposed views (weights in Linear backward) multiply without a copy.
+// GEMM goes to OpenBLAS (Debian's OpenMP build, so it follows splat's thread count and runs
+// single-threaded inside our own parallel regions). Measured on the 2-core build machine, f32
+// n=1024: OpenBLAS about 170 GFLOP/s, Eigen 3.4 about 116. Each operand is passed as row-major
+// or transposed, whichever matches its strides, so transposed views (weights in Linear backward)
+// multiply without a copy.
 #include "ops/cpu/matmul.h"
 
 #include "ops/copy.h"
 #include "ops/cpu/copy.h"
 #include "ops/cpu/parallel.h"
 
-#include <Eigen/Core>
+#include <cblas.h>
 
 namespace splat::ops::cpu {
 namespace {
 
-template <class T, int Order>
-using MatMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
-template <class T>
-using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-
 // A (B, r, c) operand whose matrices have unit stride along rows or columns.
 struct Operand {
   Tensor t;
-  bool row_major;
-  int64_t ld;  // the non-unit stride
+  bool transposed;  // stored as the row-major transpose (unit stride along rows)
+  int64_t ld;       // the non-unit stride
 };
 
 Operand as_gemm_operand(const Tensor& x) {
   const int64_t rows = x.shape()[1], cols = x.shape()[2];
   const int64_t sr = x.strides()[1], sc = x.strides()[2];
-  if (sc == 1 && (sr >= cols || rows == 1)) return {x, true, std::max<int64_t>(sr, cols)};
-  if (sr == 1 && (sc >= rows || cols == 1)) return {x, false, std::max<int64_t>(sc, rows)};
-  return {contiguous(x), true, cols};
+  if (sc == 1 && sr >= std::max<int64_t>(cols, 1)) return {x, false, sr};
+  if (sr == 1 && sc >= std::max<int64_t>(rows, 1)) return {x, true, sc};
+  // Degenerate strides (size-1 dims, expanded rows) or fully strided: make it dense.
+  const Tensor c = contiguous(x.detach());
+  return {c, false, std::max<int64_t>(cols, 1)};
 }
 
-template <class T, int OA, int OB>
-void gemm(T* out, const T* a, const T* b, int64_t n, int64_t k, int64_t m, int64_t lda, int64_t ldb) {
-  OutMap<T> o(out, n, m);
-  o.noalias() = MatMap<T, OA>(a, n, k, Eigen::OuterStride<>(lda)) *
-                MatMap<T, OB>(b, k, m, Eigen::OuterStride<>(ldb));
+template <class T>
+void gemm(bool ta, bool tb, int64_t n, int64_t m, int64_t k, const T* a, int64_t lda, const T* b,
+          int64_t ldb, T* c) {
+  const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, opa, opb, n, m, k, 1.f, a, lda, b, ldb, 0.f, c, m);
+  else
+    cblas_dgemm(CblasRowMajor, opa, opb, n, m, k, 1.0, a, lda, b, ldb, 0.0, c, m);
 }
 
 } // namespace
@@ -49,16 +52,14 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
   }
   const Operand A = as_gemm_operand(a), B = as_gemm_operand(b);
   dispatch<DTypeSet::floating>(a.dtype(), "matmul", [&]<class T>() {
-    using GemmFn = void (*)(T*, const T*, const T*, int64_t, int64_t, int64_t, int64_t, int64_t);
-    constexpr int R = Eigen::RowMajor, C = Eigen::ColMajor;
-    const GemmFn f = A.row_major ? (B.row_major ? gemm<T, R, R> : gemm<T, R, C>)
-                                 : (B.row_major ? gemm<T, C, R> : gemm<T, C, C>);
     const T* pa = A.t.template data<T>();
     const T* pb = B.t.template data<T>();
     T* po = out.data<T>();
     const int64_t sa = A.t.strides()[0], sb = B.t.strides()[0];
-    auto one = [&](int64_t i) { f(po + i * n * m, pa + i * sa, pb + i * sb, n, k, m, A.ld, B.ld); };
-    // Many small products parallelise over the batch; one large product lets Eigen thread it.
+    auto one = [&](int64_t i) {
+      gemm<T>(A.transposed, B.transposed, n, m, k, pa + i * sa, A.ld, pb + i * sb, B.ld, po + i * n * m);
+    };
+    // Many small products parallelise over the batch; one large product lets OpenBLAS thread it.
     if (batch >= omp_get_max_threads()) {
       parallel_for(batch, n * k * m, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) one(i);

@@ -1,4 +1,4 @@
-// CPU GEMM through Eigen (threaded with OpenMP).
+// CPU GEMM through OpenBLAS (threaded with OpenMP).
 #pragma once
 
 #include "core/tensor.h"
