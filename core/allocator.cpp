@@ -1,5 +1,7 @@
 #include "core/allocator.h"
 
+#include "core/cuda/caching_allocator.h"
+#include "core/cuda/runtime.h"
 #include "core/error.h"
 
 #include <atomic>
@@ -42,8 +44,6 @@ private:
   std::atomic<int64_t> allocated_{0}, peak_{0}, live_{0}, total_{0};
 };
 
-Allocator* (*g_cuda_allocator)(int) = nullptr;
-
 } // namespace
 
 Allocator& cpu_allocator() {
@@ -53,11 +53,10 @@ Allocator& cpu_allocator() {
 
 Allocator& allocator_for(Device device) {
   if (device.is_cpu()) return cpu_allocator();
-  SPLAT_CHECK(g_cuda_allocator != nullptr, "device ", device,
-              " is not available: this build has no CUDA runtime");
-  return *g_cuda_allocator(device.index);
+  const int n = cuda::device_count();
+  SPLAT_CHECK(device.index >= 0 && device.index < n, "device ", device, " is not available (",
+              n, " CUDA devices", cuda::is_real_build() ? "" : " in the emulated build", ")");
+  return cuda::caching_allocator(device.index);
 }
-
-void register_cuda_allocator(Allocator* (*get)(int)) { g_cuda_allocator = get; }
 
 } // namespace splat

@@ -1,8 +1,7 @@
 // Device memory allocators and their statistics.
 //
 // Every Storage gets its bytes from the allocator of its device. The CPU allocator hands out
-// 64-byte aligned heap blocks and counts them; the CUDA device registers its own (caching)
-// allocator when its runtime starts.
+// 64-byte aligned heap blocks and counts them; each CUDA device has a caching allocator.
 #pragma once
 
 #include "core/device.h"
@@ -31,11 +30,8 @@ public:
 
 Allocator& cpu_allocator();
 
-// The allocator for a device. Throws when the device kind has none registered (cuda before the
-// runtime layer is built in) or the index is out of range.
+// The allocator for a device: the CPU allocator, or the CUDA caching allocator of that device
+// (core/cuda/caching_allocator.h). Throws when the device index is out of range.
 Allocator& allocator_for(Device device);
-
-// Installed by the CUDA runtime layer at static initialisation.
-void register_cuda_allocator(Allocator* (*get)(int device_index));
 
 } // namespace splat

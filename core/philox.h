@@ -34,9 +34,7 @@
 #include <cstdint>
 #include <mutex>
 
-#ifndef SPLAT_HD
-#define SPLAT_HD  // __host__ __device__ under nvcc (core/cuda/kernel.cuh)
-#endif
+#include "core/cuda/hd.h"
 
 namespace splat {
 

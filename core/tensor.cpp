@@ -1,6 +1,7 @@
 #include "core/tensor.h"
 
 #include "core/autograd_meta.h"
+#include "core/cuda/runtime.h"
 
 #include <cstring>
 
@@ -68,9 +69,8 @@ Tensor Tensor::as_strided(Shape shape, Strides strides, int64_t offset) const {
 }
 
 void copy_bytes_to_host(void* dst, const void* src, size_t nbytes, Device src_device) {
-  SPLAT_CHECK(src_device.is_cpu(), "copy to host from ", src_device,
-              ": this build has no CUDA runtime");
-  std::memcpy(dst, src, nbytes);
+  if (src_device.is_cpu()) std::memcpy(dst, src, nbytes);
+  else cuda::memcpy(dst, src, nbytes, cuda::CopyKind::device_to_host);
 }
 
 } // namespace splat

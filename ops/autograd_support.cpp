@@ -3,6 +3,8 @@
 #include "autograd/tensor_math.h"
 #include "ops/copy.h"
 #include "ops/cpu/copy.h"
+#include "ops/cuda/copy.h"
+#include "ops/device_dispatch.h"
 #include "ops/pointwise.h"
 #include "ops/reduce.h"
 #include "ops/view.h"
@@ -31,7 +33,7 @@ void record(std::string name, const std::vector<Tensor>& inputs, const std::vect
 }
 
 Tensor& assign_inplace(Tensor& self, const Tensor& result) {
-  cpu::copy(self, result);
+  SPLAT_KERNEL(self.device(), copy, self, result);
   self.storage()->bump_version();
   autograd::rebase_history(self, result);
   return self;

@@ -2,21 +2,26 @@
 
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
+#include "ops/device_dispatch.h"
 #include "ops/cpu/copy.h"
+#include "ops/cuda/copy.h"
+#include "core/cuda/device_guard.h"
+#include "core/cuda/runtime.h"
 
 #include <cmath>
 
 namespace splat::ops {
 
 Tensor& copy_(Tensor& dst, const Tensor& src) {
-  check_same_device("copy_", {&dst, &src});
+  SPLAT_CHECK(dst.defined() && src.defined(), "copy_: undefined tensor");
+  if (src.device() != dst.device()) return copy_(dst, to(src, dst.device()));
   const Shape b = broadcast_shapes("copy_", dst.shape(), src.shape());
   SPLAT_CHECK(b == dst.shape(), "copy_: source of shape ", shape_str(src.shape()),
               " does not broadcast to the destination shape ", shape_str(dst.shape()));
   check_writable("copy_", dst);
   const bool grad = autograd::needs_grad({dst, src});
   if (grad) autograd::check_inplace("copy_", dst);
-  cpu::copy(dst, src);
+  SPLAT_KERNEL(dst.device(), copy, dst, src);
   dst.storage()->bump_version();
   if (grad) {
     // dst's old values are gone (no gradient); src's gradient is summed over broadcast dims.
@@ -29,23 +34,50 @@ Tensor& copy_(Tensor& dst, const Tensor& src) {
 
 Tensor& fill_(Tensor& t, double value) {
   check_writable("fill_", t);
-  return overwrite("fill_", t, [&] { cpu::fill(t, value); });
+  return overwrite("fill_", t, [&] { SPLAT_KERNEL(t.device(), fill, t, value); });
 }
 
 Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : clone(t); }
 
 namespace {
+
+splat::cuda::CopyKind copy_kind(Device from, Device to) {
+  if (from.is_cpu()) return to.is_cpu() ? splat::cuda::CopyKind::host_to_host : splat::cuda::CopyKind::host_to_device;
+  return to.is_cpu() ? splat::cuda::CopyKind::device_to_host : splat::cuda::CopyKind::device_to_device;
+}
+
+// The bytes of a contiguous tensor moved to another device (same dtype, no autograd).
+Tensor transfer(const Tensor& dense, Device device) {
+  Tensor out = Tensor::empty(dense.shape(), dense.dtype(), device);
+  splat::cuda::DeviceGuard guard(device.is_cuda() ? device : dense.device());
+  splat::cuda::memcpy(out.raw_data(), dense.raw_data(), static_cast<size_t>(dense.numel()) * dense.itemsize(),
+                      copy_kind(dense.device(), device));
+  return out;
+}
+
 // A copy of t in another dtype and/or on another device; the gradient converts back.
 Tensor converted_copy(std::string_view op, const Tensor& t, DType dtype, Device device) {
-  // Allocating on a device this build cannot reach fails with a message naming it.
-  Tensor out = Tensor::empty(t.shape(), dtype, device);
-  cpu::copy(out, t);
+  Tensor out;
+  if (device == t.device()) {
+    // Allocating on a device this build cannot reach fails with a message naming it.
+    out = Tensor::empty(t.shape(), dtype, device);
+    SPLAT_KERNEL(device, copy, out, t);
+  } else {
+    // Cross-device copies move dense bytes; a dtype change then runs on the destination.
+    out = transfer(contiguous(t.detach()), device);
+    if (dtype != t.dtype()) {
+      Tensor cast = Tensor::empty(t.shape(), dtype, device);
+      SPLAT_KERNEL(device, copy, cast, out);
+      out = cast;
+    }
+  }
   if (autograd::needs_grad({t}))
     record(std::string(op), {t}, {out}, [dt = t.dtype(), dev = t.device()](const Grads& g, const Needs&) {
       return Grads{to(to(g[0], dev), dt)};
     });
   return out;
 }
+
 } // namespace
 
 Tensor clone(const Tensor& t) { return converted_copy("clone", t, t.dtype(), t.device()); }

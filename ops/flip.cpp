@@ -2,6 +2,8 @@
 
 #include "ops/autograd_support.h"
 #include "ops/cpu/copy.h"
+#include "ops/cuda/copy.h"
+#include "ops/device_dispatch.h"
 
 #include <algorithm>
 
@@ -25,7 +27,7 @@ Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
   }
   const Tensor reversed = x.as_strided(x.shape(), std::move(strides), offset);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::copy(out, reversed);
+  SPLAT_KERNEL(out.device(), copy, out, reversed);
   if (autograd::needs_grad({x}))
     record("flip", {x}, {out}, [dims](const Grads& g, const Needs&) { return Grads{flip(g[0], dims)}; });
   return out;

@@ -2,6 +2,8 @@
 
 #include "ops/autograd_support.h"
 #include "ops/cpu/copy.h"
+#include "ops/cuda/copy.h"
+#include "ops/device_dispatch.h"
 #include "ops/view.h"
 
 #include <algorithm>
@@ -48,7 +50,7 @@ Tensor join(std::string_view op, const std::vector<Tensor>& tensors, int64_t dim
   Tensor out = Tensor::empty(std::move(shape), tensors[0].dtype(), tensors[0].device());
   int64_t start = 0;
   for (const Tensor& t : tensors) {
-    cpu::copy(narrow(out, dim, start, t.shape()[dim]), t);
+    SPLAT_KERNEL(out.device(), copy, narrow(out, dim, start, t.shape()[dim]), t);
     start += t.shape()[dim];
   }
   if (autograd::needs_grad(tensors)) {

@@ -2,9 +2,12 @@
 
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
+#include "ops/device_dispatch.h"
 #include "ops/copy.h"
 #include "ops/cpu/copy.h"
+#include "ops/cuda/copy.h"
 #include "ops/cpu/pointwise.h"
+#include "ops/cuda/pointwise.h"
 
 #include <cmath>
 
@@ -112,7 +115,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   check_same_device(in.name, {&x});
   check_dtype(in, x.dtype());
   Tensor out = Tensor::empty(x.shape(), result_dtype(in, x.dtype()), x.device());
-  cpu::unary(op, out, x);
+  SPLAT_KERNEL(out.device(), unary, op, out, x);
   if (!in.bool_result && autograd::needs_grad({x})) {
     record(std::string(in.name), {x}, {out},
            [op, sx = SavedTensor(grad_reads_input(op) ? x : Tensor()),
@@ -133,7 +136,7 @@ Tensor& unary_(UnaryOp op, Tensor& x) {
     autograd::check_inplace(in.name, x);
     return assign_inplace(x, unary(op, clone(x)));
   }
-  cpu::unary(op, x, x);
+  SPLAT_KERNEL(x.device(), unary, op, x, x);
   x.storage()->bump_version();
   return x;
 }
@@ -145,7 +148,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_dtype(in, a.dtype());
   Tensor out = Tensor::empty(broadcast_shapes(in.name, a.shape(), b.shape()),
                              result_dtype(in, a.dtype()), a.device());
-  cpu::binary(op, out, a, b);
+  SPLAT_KERNEL(out.device(), binary, op, out, a, b);
   if (!in.bool_result && autograd::needs_grad({a, b})) {
     const bool reads_y = op == BinaryOp::div || op == BinaryOp::pow;
     record(std::string(in.name), {a, b}, {out},
@@ -164,7 +167,7 @@ Tensor binary(BinaryOp op, const Tensor& a, double s) {
   check_dtype(in, a.dtype());
   check_scalar(in, a, s);
   Tensor out = Tensor::empty(a.shape(), result_dtype(in, a.dtype()), a.device());
-  cpu::binary_scalar(op, out, a, s);
+  SPLAT_KERNEL(out.device(), binary_scalar, op, out, a, s);
   if (!in.bool_result && autograd::needs_grad({a})) {
     record(std::string(in.name), {a}, {out}, [op, sa = SavedTensor(a), s](const Grads& g, const Needs&) {
       return Grads{binary_scalar_grad(op, g[0], sa.get(), s)};
@@ -185,7 +188,7 @@ Tensor& binary_(BinaryOp op, Tensor& a, const Tensor& b) {
     autograd::check_inplace(in.name, a);
     return assign_inplace(a, binary(op, clone(a), b));
   }
-  cpu::binary(op, a, a, b);
+  SPLAT_KERNEL(a.device(), binary, op, a, a, b);
   a.storage()->bump_version();
   return a;
 }
@@ -201,7 +204,7 @@ Tensor& binary_(BinaryOp op, Tensor& a, double s) {
     autograd::check_inplace(in.name, a);
     return assign_inplace(a, binary(op, clone(a), s));
   }
-  cpu::binary_scalar(op, a, a, s);
+  SPLAT_KERNEL(a.device(), binary_scalar, op, a, a, s);
   a.storage()->bump_version();
   return a;
 }
@@ -217,7 +220,7 @@ void check_clamp(const Tensor& x, std::optional<double> lo, std::optional<double
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
   check_clamp(x, lo, hi);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::clamp(out, x, lo, hi);
+  SPLAT_KERNEL(out.device(), clamp, out, x, lo, hi);
   if (autograd::needs_grad({x})) {
     // The gradient passes where x lies inside [lo, hi], bounds included (as PyTorch).
     record("clamp", {x}, {out}, [sx = SavedTensor(x), lo, hi](const Grads& g, const Needs&) {
@@ -238,7 +241,7 @@ Tensor& clamp_(Tensor& x, std::optional<double> lo, std::optional<double> hi) {
     autograd::check_inplace("clamp_", x);
     return assign_inplace(x, clamp(clone(x), lo, hi));
   }
-  cpu::clamp(x, x, lo, hi);
+  SPLAT_KERNEL(x.device(), clamp, x, x, lo, hi);
   x.storage()->bump_version();
   return x;
 }
@@ -249,7 +252,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_dtype("where", a, b);
   const Shape s = broadcast_shapes("where", broadcast_shapes("where", cond.shape(), a.shape()), b.shape());
   Tensor out = Tensor::empty(s, a.dtype(), a.device());
-  cpu::where(out, cond, a, b);
+  SPLAT_KERNEL(out.device(), where, out, cond, a, b);
   if (autograd::needs_grad({a, b})) {
     record("where", {a, b}, {out}, [sc = SavedTensor(cond), sha = a.shape(), shb = b.shape()](
                                        const Grads& g, const Needs& needs) {
@@ -276,8 +279,8 @@ Tensor& masked_fill_(Tensor& x, const Tensor& mask, double value) {
   const bool grad = autograd::needs_grad({x});
   if (grad) autograd::check_inplace("masked_fill_", x);
   const Tensor v = Tensor::empty({}, x.dtype(), x.device());
-  cpu::fill(v, value);
-  cpu::where(x, mask, v, x);
+  SPLAT_KERNEL(v.device(), fill, v, value);
+  SPLAT_KERNEL(x.device(), where, x, mask, v, x);
   x.storage()->bump_version();
   if (grad) {
     record("masked_fill_", {x}, {x}, [sm = SavedTensor(mask)](const Grads& g, const Needs&) {

@@ -9,9 +9,7 @@
 #include <string_view>
 #include <type_traits>
 
-#ifndef SPLAT_HD
-#define SPLAT_HD  // __host__ __device__ under nvcc (core/cuda/kernel.cuh)
-#endif
+#include "core/cuda/hd.h"
 
 namespace splat::ops {
 
@@ -50,7 +48,8 @@ struct Rsqrt { SPLAT_POINTWISE(Rsqrt, "rsqrt", floating, false)
 struct Square { SPLAT_POINTWISE(Square, "square", numeric, false)
   template <class T> SPLAT_HD static T apply(T x) { return static_cast<T>(x * x); } };
 struct Relu { SPLAT_POINTWISE(Relu, "relu", numeric, false)
-  template <class T> SPLAT_HD static T apply(T x) { return x < T(0) ? T(0) : x; } };
+  template <class T> SPLAT_HD static T apply(T x) {
+    if constexpr (std::is_unsigned_v<T>) return x; else return x < T(0) ? T(0) : x; } };
 struct Sigmoid { SPLAT_POINTWISE(Sigmoid, "sigmoid", floating, false)
   template <class T> SPLAT_HD static T apply(T x) { return T(1) / (T(1) + std::exp(-x)); } };
 struct Tanh { SPLAT_POINTWISE(Tanh, "tanh", floating, false)

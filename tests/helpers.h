@@ -2,6 +2,7 @@
 // worst element, and non-contiguous copies of inputs.
 #pragma once
 
+#include "core/cuda/runtime.h"
 #include "core/tensor.h"
 #include "ops/copy.h"
 #include "ops/view.h"
@@ -13,6 +14,10 @@
 #include <vector>
 
 namespace splat::test {
+
+// For decorators: TEST_CASE("..." * doctest::skip(splat::test::no_cuda_device())). True in the
+// real (nvcc) build on a machine without a GPU; the emulated build always has its devices.
+inline bool no_cuda_device() { return cuda::device_count() == 0; }
 
 // The elements of t in row-major order, converted to T (any strides, any device).
 template <class T> std::vector<T> to_vector(const Tensor& t) {
@@ -77,7 +82,7 @@ inline Tensor noncontiguous(const Tensor& t) {
       msg_ = e_.what();                                                                            \
     }                                                                                              \
     REQUIRE_MESSAGE(!msg_.empty(), "expected splat::Error from " #expr);                          \
-    for (std::string frag_ : {__VA_ARGS__})                                                        \
+    for (const std::string& frag_ : std::initializer_list<std::string>{__VA_ARGS__})              \
       CHECK_MESSAGE(msg_.find(frag_) != std::string::npos, "message '", msg_,                     \
                     "' lacks '", frag_, "'");                                                      \
   } while (0)

@@ -76,7 +76,7 @@ TEST_CASE("hooks: non-leaf hooks replace gradients, leaf hooks fire once after a
   autograd::register_hook(h, [](const Tensor& g) { return mul(g, 10.0); });
   int leaf_calls = 0, post_calls = 0;
   std::vector<double> seen_in_post;
-  autograd::register_hook(x, [&](const Tensor& g) {
+  autograd::register_hook(x, [&](const Tensor&) {
     ++leaf_calls;
     return Tensor();  // keep the gradient
   });

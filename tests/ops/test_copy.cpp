@@ -61,7 +61,7 @@ TEST_CASE("contiguous, clone and to(dtype)") {
   CHECK(to(a, DType::f32).is_same(a));
   CHECK(to(a, DType::i64).dtype() == DType::i64);
   CHECK(to(a, Device::cpu()).is_same(a));
-  CHECK_THROWS_WITH_ALL(to(a, Device::cuda(0)), "cuda:0", "no CUDA runtime");
+  CHECK_THROWS_WITH_ALL(to(a, Device::cuda(99)), "cuda:99", "is not available");
   Tensor z = clone(zeros({0, 4}));
   CHECK(z.shape() == Shape{0, 4});
 }
@@ -73,4 +73,22 @@ TEST_CASE("fill_ bumps the version counter of the shared storage") {
   fill_(v, 2);
   CHECK(a.storage()->version() == before + 1);
   CHECK(to_vector<float>(a) == std::vector<float>{0, 2, 2, 0});
+}
+
+TEST_CASE("copies between devices: cpu <-> cuda, cuda:0 <-> cuda:1, with dtype changes" *
+          doctest::skip(splat::test::no_cuda_device())) {
+  const Tensor a = transpose(from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3}), 0, 1);
+  const Tensor d = to(a, Device::cuda(0));
+  CHECK(d.device() == Device::cuda(0));
+  CHECK(d.is_contiguous());
+  CHECK(to_vector<float>(d) == std::vector<float>{1, 4, 2, 5, 3, 6});
+  const Tensor d1 = to(to(d, Device::cuda(1)), DType::i64);
+  CHECK(d1.device() == Device::cuda(1));
+  CHECK(d1.dtype() == DType::i64);
+  CHECK(to_vector<int64_t>(to(d1, Device::cpu())) == std::vector<int64_t>{1, 4, 2, 5, 3, 6});
+  // copy_ across devices broadcasts and casts on the destination.
+  Tensor dst = zeros({2, 3}, {.dtype = DType::f64, .device = Device::cuda(0)});
+  copy_(dst, from_vector<int32_t>({7, 8, 9}, {3}));
+  CHECK(to_vector<double>(dst) == std::vector<double>{7, 8, 9, 7, 8, 9});
+  CHECK(ones({}, {.device = Device::cuda(1)}).item<float>() == 1);
 }

@@ -1,0 +1,43 @@
+// The one header CUDA kernel files (ops/cuda/*.cu) include. Under nvcc it brings the CUDA
+// runtime and a checked launch(); in the emulated build (g++) the same source compiles against
+// the host emulator (core/cuda/emu/device_api.h). Kernels use only what both provide:
+//   threadIdx/blockIdx/blockDim/gridDim, __syncthreads, the *_sync warp intrinsics (explicit
+//   masks; no reliance on lockstep warps), atomics, SPLAT_SHARED / SPLAT_DYNAMIC_SHARED for
+//   shared memory, and launch(kernel, {grid, block, shared_bytes, stream}, args...).
+#pragma once
+
+#include "core/cuda/hd.h"
+#include "core/cuda/launch_config.h"
+
+#if defined(__CUDACC__)
+
+#include <cuda_runtime.h>
+
+#include <utility>
+
+#define SPLAT_SHARED(T, name, count) __shared__ T name[count]
+#define SPLAT_DYNAMIC_SHARED(T, name)                                                              \
+  extern __shared__ __align__(16) unsigned char splat_dynamic_shared_##name[];                   \
+  T* const name = reinterpret_cast<T*>(splat_dynamic_shared_##name)
+
+namespace splat::cuda {
+
+// Throws splat::Error for a failed CUDA call (implemented in runtime_real.cpp).
+void check_cuda_status(int status, const char* call, const std::source_location& where);
+
+template <class... P, class... A> void launch(void (*kernel)(P...), const LaunchConfig& cfg, A&&... args) {
+  static_assert(sizeof...(P) == sizeof...(A), "launch: wrong number of kernel arguments");
+  check_launch(reinterpret_cast<const void*>(kernel), cfg);
+  const dim3 grid(cfg.grid.x, cfg.grid.y, cfg.grid.z), block(cfg.block.x, cfg.block.y, cfg.block.z);
+  kernel<<<grid, block, cfg.shared_bytes, static_cast<cudaStream_t>(cfg.stream.handle)>>>(
+      std::forward<A>(args)...);
+  check_cuda_status(static_cast<int>(cudaGetLastError()), "kernel launch", cfg.where);
+}
+
+} // namespace splat::cuda
+
+#else
+
+#include "core/cuda/emu/device_api.h"
+
+#endif
