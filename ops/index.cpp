@@ -4,6 +4,8 @@
 #include "ops/checks.h"
 #include "ops/copy.h"
 #include "ops/cpu/index.h"
+#include "ops/cuda/index.h"
+#include "ops/device_dispatch.h"
 #include "ops/view.h"
 
 #include <string_view>
@@ -30,7 +32,7 @@ std::string position_str(const Shape& shape, int64_t flat) {
 // Every index value lies in [0, size) of dim; runs before any kernel so that kernels need no
 // bounds checks (and cannot throw inside a parallel region).
 void check_index_values(std::string_view op, const Tensor& index, int64_t dim, int64_t size) {
-  const auto bad = cpu::find_bad_index(index, size);
+  const auto bad = SPLAT_KERNEL(index.device(), find_bad_index, index, size);
   SPLAT_CHECK(!bad, op, ": index ", bad->value, " at position ",
               position_str(index.shape(), bad->position), " is out of range for dim ", dim,
               " of size ", size, bad->value < 0 ? " (negative indices are not supported)" : "");
@@ -69,12 +71,12 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Shape shape = x.shape();
   shape[dim] = index.shape()[0];
   Tensor out = Tensor::empty(std::move(shape), x.dtype(), x.device());
-  cpu::index_select(out, x, dim, index);
+  SPLAT_KERNEL(out.device(), index_select, out, x, dim, index);
   if (autograd::needs_grad({x})) {
     // Rows picked several times receive the sum of their gradients.
     record("index_select", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index)](const Grads& g, const Needs&) {
       Tensor gx = zeros(shape, {g[0].dtype(), g[0].device()});
-      cpu::index_add(gx, dim, si.get(), g[0]);
+      SPLAT_KERNEL(gx.device(), index_add, gx, dim, si.get(), g[0]);
       return Grads{gx};
     });
   }
@@ -90,7 +92,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   check_index_fits("gather", index1, x1, "input", dim);
   check_index_values("gather", index1, dim, x1.shape()[dim]);
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
-  cpu::gather(at_least_1d(out), x1, dim, index1);
+  SPLAT_KERNEL(out.device(), gather, at_least_1d(out), x1, dim, index1);
   if (autograd::needs_grad({x})) {
     record("gather", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index)](const Grads& g, const Needs&) {
       return Grads{scatter_add(zeros(shape, {g[0].dtype(), g[0].device()}), dim, si.get(), g[0])};
@@ -120,7 +122,7 @@ Tensor& scatter_add_(Tensor& self, int64_t dim, const Tensor& index, const Tenso
   check_index_values("scatter_add", index1, dim, self1.shape()[dim]);
   const bool grad = autograd::needs_grad({self, src});
   if (grad) autograd::check_inplace("scatter_add_", self);
-  cpu::scatter_add(self1, dim, index1, src1);
+  SPLAT_KERNEL(self1.device(), scatter_add, self1, dim, index1, src1);
   self.storage()->bump_version();
   if (grad) {
     // self passes its gradient through; src gets the gradient at the positions it was added to
@@ -144,12 +146,13 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   SPLAT_CHECK(mask.dtype() == DType::b8, "masked_select: mask must be bool, got ", mask.dtype());
   const Shape shape = broadcast_shapes("masked_select", x.shape(), mask.shape());
   const Tensor xb = expand(x, shape), maskb = expand(mask, shape);
-  Tensor out = Tensor::empty({cpu::count_nonzero(maskb)}, x.dtype(), x.device());
-  cpu::masked_select(out, xb, maskb);
+  const int64_t count = SPLAT_KERNEL(maskb.device(), count_nonzero, maskb);
+  Tensor out = Tensor::empty({count}, x.dtype(), x.device());
+  SPLAT_KERNEL(out.device(), masked_select, out, xb, maskb);
   if (autograd::needs_grad({x})) {
     record("masked_select", {x}, {out}, [sm = SavedTensor(maskb), shape = x.shape()](const Grads& g, const Needs&) {
       Tensor gx = zeros(sm.get().shape(), {g[0].dtype(), g[0].device()});
-      cpu::masked_scatter(gx, sm.get(), g[0]);
+      SPLAT_KERNEL(gx.device(), masked_scatter, gx, sm.get(), g[0]);
       return Grads{sum_to(gx, shape)};
     });
   }
@@ -158,8 +161,9 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
 
 Tensor nonzero(const Tensor& x) {
   check_same_device("nonzero", {&x});
-  Tensor out = Tensor::empty({cpu::count_nonzero(x), x.dim()}, DType::i64, x.device());
-  cpu::nonzero(out, x);
+  const int64_t count = SPLAT_KERNEL(x.device(), count_nonzero, x);
+  Tensor out = Tensor::empty({count, x.dim()}, DType::i64, x.device());
+  SPLAT_KERNEL(out.device(), nonzero, out, x);
   return out;
 }
 

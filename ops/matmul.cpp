@@ -3,6 +3,8 @@
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/cpu/matmul.h"
+#include "ops/cuda/matmul.h"
+#include "ops/device_dispatch.h"
 #include "ops/view.h"
 
 namespace splat::ops {
@@ -29,7 +31,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
               shape_str(b.shape()));
   check_inner("bmm", a, b);
   Tensor out = Tensor::empty({a.size(0), a.size(1), b.size(2)}, a.dtype(), a.device());
-  cpu::bmm(out, a, b);
+  SPLAT_KERNEL(out.device(), bmm, out, a, b);
   if (autograd::needs_grad({a, b})) {
     // dA = dC B^T, dB = A^T dC; the transposes are views the GEMM reads without copying.
     record("bmm", {a, b}, {out}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Grads& g, const Needs& needs) {

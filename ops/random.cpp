@@ -3,6 +3,8 @@
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/cpu/random.h"
+#include "ops/cuda/random.h"
+#include "ops/device_dispatch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,7 +26,7 @@ void check_floating(std::string_view op, DType t) {
 void check_fits(std::string_view op, int64_t low, int64_t high, DType dtype) {
   dispatch<DTypeSet::numeric>(dtype, op, [&]<class T>() {
     using L = std::numeric_limits<T>;
-    const double exact = std::ldexp(1.0, L::digits);  // floats hold every integer up to 2^digits
+    const double exact = std::ldexp(1.0, L::digits); // floats hold every integer up to 2^digits
     const double min = L::is_integer ? static_cast<double>(L::lowest()) : -exact;
     const double max = L::is_integer ? static_cast<double>(L::max()) : exact;
     SPLAT_CHECK(static_cast<double>(low) >= min && static_cast<double>(high - 1) <= max, op,
@@ -39,14 +41,14 @@ void check_fits(std::string_view op, int64_t low, int64_t high, DType dtype) {
 Tensor rand(Shape shape, TensorOptions opts, Generator* gen) {
   check_floating("rand", opts.dtype);
   Tensor out = Tensor::empty(std::move(shape), opts.dtype, opts.device);
-  cpu::uniform(out, reserve(gen, out.numel()), 0, 1);
+  SPLAT_KERNEL(out.device(), uniform, out, reserve(gen, out.numel()), 0, 1);
   return out;
 }
 
 Tensor randn(Shape shape, TensorOptions opts, Generator* gen) {
   check_floating("randn", opts.dtype);
   Tensor out = Tensor::empty(std::move(shape), opts.dtype, opts.device);
-  cpu::normal(out, reserve(gen, out.numel()), 0, 1);
+  SPLAT_KERNEL(out.device(), normal, out, reserve(gen, out.numel()), 0, 1);
   return out;
 }
 
@@ -56,7 +58,7 @@ Tensor randint(int64_t low, int64_t high, Shape shape, TensorOptions opts, Gener
   Tensor out = Tensor::empty(std::move(shape), opts.dtype, opts.device);
   // high - low may exceed INT64_MAX; as an unsigned count it is exact.
   const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
-  cpu::randint(out, reserve(gen, out.numel()), low, range);
+  SPLAT_KERNEL(out.device(), randint, out, reserve(gen, out.numel()), low, range);
   return out;
 }
 
@@ -68,7 +70,7 @@ Tensor randperm(int64_t n, TensorOptions opts, Generator* gen) {
   SPLAT_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
   check_fits("randperm", 0, std::max<int64_t>(n, 1), opts.dtype);
   Tensor out = Tensor::empty({n}, opts.dtype, opts.device);
-  cpu::randperm(out, reserve(gen, n));
+  SPLAT_KERNEL(out.device(), randperm, out, reserve(gen, n));
   return out;
 }
 
@@ -81,7 +83,8 @@ Tensor& uniform_(Tensor& t, double lo, double hi, Generator* gen) {
               "uniform_: bounds must be finite with a finite difference, got lo=", lo, ", hi=", hi);
   SPLAT_CHECK(lo <= hi, "uniform_: expected lo <= hi, got lo=", lo, ", hi=", hi);
   check_writable("uniform_", t);
-  return overwrite("uniform_", t, [&] { cpu::uniform(t, reserve(gen, t.numel()), lo, hi); });
+  return overwrite("uniform_", t,
+                   [&] { SPLAT_KERNEL(t.device(), uniform, t, reserve(gen, t.numel()), lo, hi); });
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
@@ -91,7 +94,9 @@ Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
               "normal_: mean and std must be finite, got mean=", mean, ", std=", std);
   SPLAT_CHECK(std >= 0, "normal_: std must be non-negative, got ", std);
   check_writable("normal_", t);
-  return overwrite("normal_", t, [&] { cpu::normal(t, reserve(gen, t.numel()), mean, std); });
+  return overwrite("normal_", t, [&] {
+    SPLAT_KERNEL(t.device(), normal, t, reserve(gen, t.numel()), mean, std);
+  });
 }
 
 } // namespace splat::ops

@@ -6,6 +6,8 @@
 #include "ops/index.h"
 #include "ops/pointwise.h"
 #include "ops/cpu/reduce.h"
+#include "ops/cuda/reduce.h"
+#include "ops/device_dispatch.h"
 #include "ops/view.h"
 
 namespace splat::ops {
@@ -95,7 +97,7 @@ Tensor reduce(std::string_view op, cpu::ReduceOp kind, const Tensor& x, const Di
                 " (mean needs a floating tensor; convert with to(f32))");
   if (kind == cpu::ReduceOp::max || kind == cpu::ReduceOp::min) check_nonempty(op, x, r.reduced);
   Tensor out = Tensor::empty(r.out_shape, result_dtype(kind, x.dtype()), x.device());
-  cpu::reduce(kind, out, x, r.reduced);
+  SPLAT_KERNEL(x.device(), reduce, kind, out, x, r.reduced);
   if (is_floating(out.dtype()) && autograd::needs_grad({x})) {
     const bool reads_x = kind == cpu::ReduceOp::prod || kind == cpu::ReduceOp::max || kind == cpu::ReduceOp::min;
     record(std::string(op), {x}, {out},
@@ -121,7 +123,7 @@ ValuesIndices arg_reduce(std::string_view op, bool is_max, const Tensor& x, int6
   ValuesIndices out{Tensor::empty(r.out_shape, x.dtype(), x.device()),
                     Tensor::empty(r.out_shape, DType::i64, x.device())};
   const int64_t d = x.dim() == 0 ? 0 : wrap_dim(op, dim, x.dim());
-  cpu::arg_reduce(is_max, out.values, out.indices, x, d);
+  SPLAT_KERNEL(x.device(), arg_reduce, is_max, out.values, out.indices, x, d);
   if (autograd::needs_grad({x})) {
     // The gradient goes to the selected element only (the first one on ties).
     record(std::string(op), {x}, {out.values, out.indices},
@@ -166,7 +168,7 @@ Tensor var(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
   const ReducedShape r = reduced_shape("var", x, dims, keepdim);
   Tensor out = Tensor::empty(r.out_shape, x.dtype(), x.device());
   const int64_t correction = unbiased ? 1 : 0;
-  cpu::var(out, x, r.reduced, correction);
+  SPLAT_KERNEL(x.device(), var, out, x, r.reduced, correction);
   if (autograd::needs_grad({x})) {
     // d var / d x_i = 2 (x_i - mean) / (n - correction)
     record("var", {x}, {out}, [sx = SavedTensor(x), reduced = r.reduced, correction](const Grads& g, const Needs&) {

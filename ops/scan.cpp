@@ -2,8 +2,10 @@
 
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
-#include "ops/flip.h"
 #include "ops/cpu/scan.h"
+#include "ops/cuda/scan.h"
+#include "ops/device_dispatch.h"
+#include "ops/flip.h"
 
 namespace splat::ops {
 
@@ -11,7 +13,7 @@ Tensor cumsum(const Tensor& x, int64_t dim) {
   check_same_device("cumsum", {&x});
   const int64_t d = wrap_dim("cumsum", dim, x.dim());
   Tensor out = Tensor::empty(x.shape(), cumsum_dtype(x.dtype()), x.device());
-  cpu::cumsum(out, x, d);
+  SPLAT_KERNEL(x.device(), cumsum, out, x, d);
   if (autograd::needs_grad({x})) {
     // out_i = sum_{j <= i} x_j, so dx_j = sum_{i >= j} g_i: a reversed cumulative sum.
     record("cumsum", {x}, {out}, [d](const Grads& g, const Needs&) {

@@ -3,8 +3,10 @@
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/copy.h"
-#include "ops/index.h"
 #include "ops/cpu/sort.h"
+#include "ops/cuda/sort.h"
+#include "ops/device_dispatch.h"
+#include "ops/index.h"
 #include "ops/view.h"
 
 namespace splat::ops {
@@ -25,11 +27,12 @@ SortDim sort_dim(std::string_view op, const Tensor& x, int64_t dim) {
 // sort and topk values are x's elements at indices: their gradient goes back to those positions.
 void record_selection(std::string_view op, const Tensor& x, const SortResult& r, int64_t dim) {
   if (!autograd::needs_grad({x})) return;
-  record(std::string(op), {x}, {r.values, r.indices},
-         [dim, shape = x.shape(), si = SavedTensor(r.indices)](const Grads& g, const Needs&) {
-           if (shape.empty()) return Grads{reshape(g[0], shape)};
-           return Grads{scatter_add(zeros(shape, {g[0].dtype(), g[0].device()}), dim, si.get(), g[0])};
-         });
+  record(
+      std::string(op), {x}, {r.values, r.indices},
+      [dim, shape = x.shape(), si = SavedTensor(r.indices)](const Grads& g, const Needs&) {
+        if (shape.empty()) return Grads{reshape(g[0], shape)};
+        return Grads{scatter_add(zeros(shape, {g[0].dtype(), g[0].device()}), dim, si.get(), g[0])};
+      });
 }
 
 } // namespace
@@ -38,7 +41,7 @@ SortResult sort(const Tensor& x, int64_t dim, bool descending) {
   const SortDim sd = sort_dim("sort", x, dim);
   SortResult r{Tensor::empty(x.shape(), x.dtype(), x.device()),
                Tensor::empty(x.shape(), DType::i64, x.device())};
-  cpu::sort_prefix(r.values, r.indices, x, sd.dim, sd.size, descending, false);
+  SPLAT_KERNEL(x.device(), sort_prefix, r.values, r.indices, x, sd.dim, sd.size, descending, false);
   record_selection("sort", x, r, sd.dim);
   return r;
 }
@@ -46,7 +49,7 @@ SortResult sort(const Tensor& x, int64_t dim, bool descending) {
 Tensor argsort(const Tensor& x, int64_t dim, bool descending) {
   const SortDim sd = sort_dim("argsort", x, dim);
   Tensor indices = Tensor::empty(x.shape(), DType::i64, x.device());
-  cpu::sort_prefix(Tensor(), indices, x, sd.dim, sd.size, descending, false);
+  SPLAT_KERNEL(x.device(), sort_prefix, Tensor(), indices, x, sd.dim, sd.size, descending, false);
   return indices;
 }
 
@@ -61,7 +64,7 @@ SortResult topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sort
     shape = {0};
   SortResult r{Tensor::empty(shape, x.dtype(), x.device()),
                Tensor::empty(shape, DType::i64, x.device())};
-  cpu::sort_prefix(r.values, r.indices, x, sd.dim, k, largest, !sorted);
+  SPLAT_KERNEL(x.device(), sort_prefix, r.values, r.indices, x, sd.dim, k, largest, !sorted);
   record_selection("topk", x, r, sd.dim);
   return r;
 }
@@ -73,13 +76,13 @@ UniqueResult unique(const Tensor& x, bool return_inverse, bool return_counts) {
   const int64_t n = flat.numel();
   const Tensor sorted = Tensor::empty({n}, x.dtype(), x.device());
   const Tensor perm = Tensor::empty({n}, DType::i64, x.device());
-  cpu::sort_prefix(sorted, perm, flat, 0, n, false, false);
-  const int64_t u = cpu::count_runs(sorted);
+  SPLAT_KERNEL(x.device(), sort_prefix, sorted, perm, flat, 0, n, false, false);
+  const int64_t u = SPLAT_KERNEL(x.device(), count_runs, sorted);
   UniqueResult r;
   r.values = Tensor::empty({u}, x.dtype(), x.device());
   if (return_inverse) r.inverse = Tensor::empty(x.shape(), DType::i64, x.device());
   if (return_counts) r.counts = Tensor::empty({u}, DType::i64, x.device());
-  cpu::unique_runs(r.values, r.counts, r.inverse, sorted, perm);
+  SPLAT_KERNEL(x.device(), unique_runs, r.values, r.counts, r.inverse, sorted, perm);
   return r;
 }
 

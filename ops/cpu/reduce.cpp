@@ -4,6 +4,7 @@
 
 #include "ops/cpu/parallel.h"
 #include "ops/pointwise_fns.h"
+#include "ops/reduce_geometry.h"
 
 #include <cmath>
 #include <limits>
@@ -11,40 +12,6 @@
 
 namespace splat::ops::cpu {
 namespace {
-
-// x's dims split into kept (outer) and reduced (inner) groups, each coalesced where strides
-// allow, in original order.
-struct Geometry {
-  Shape kept_sizes, red_sizes;
-  Strides kept_strides, red_strides;
-  int64_t out_numel = 1, red_numel = 1;
-};
-
-void push_dim(Shape& sizes, Strides& strides, int64_t size, int64_t stride) {
-  if (size == 1) return;
-  if (!sizes.empty() && strides.back() == stride * size) {
-    sizes.back() *= size;
-    strides.back() = stride;
-  } else {
-    sizes.push_back(size);
-    strides.push_back(stride);
-  }
-}
-
-Geometry make_geometry(const Tensor& x, const std::vector<bool>& reduced) {
-  Geometry g;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    const int64_t n = x.shape()[d];
-    if (reduced[d]) {
-      push_dim(g.red_sizes, g.red_strides, n, x.strides()[d]);
-      g.red_numel *= n;
-    } else {
-      push_dim(g.kept_sizes, g.kept_strides, n, x.strides()[d]);
-      g.out_numel *= n;
-    }
-  }
-  return g;
-}
 
 int64_t offset_of(int64_t linear, std::span<const int64_t> sizes, std::span<const int64_t> strides) {
   int64_t off = 0;
@@ -56,7 +23,7 @@ int64_t offset_of(int64_t linear, std::span<const int64_t> sizes, std::span<cons
 }
 
 // Calls visit(offset, r) for the r-th reduced element (row-major) below base.
-template <class Visit> void for_each_reduced(const Geometry& g, int64_t base, Visit&& visit) {
+template <class Visit> void for_each_reduced(const ReduceGeometry& g, int64_t base, Visit&& visit) {
   const int64_t nd = static_cast<int64_t>(g.red_sizes.size());
   if (g.red_numel == 0) return;
   if (nd == 0) {
@@ -73,7 +40,7 @@ template <class Visit> void for_each_reduced(const Geometry& g, int64_t base, Vi
 
 // out[o] = finish(fold of step over the reduced elements of output o).
 template <class T, class Out, class Acc, class Step, class Finish>
-void run(const Geometry& g, const T* x, Out* out, Acc init, Step step, Finish finish) {
+void run(const ReduceGeometry& g, const T* x, Out* out, Acc init, Step step, Finish finish) {
   parallel_for(g.out_numel, g.red_numel, [&](int64_t begin, int64_t end) {
     for (int64_t o = begin; o < end; ++o) {
       Acc acc = init;
@@ -87,7 +54,7 @@ void run(const Geometry& g, const T* x, Out* out, Acc init, Step step, Finish fi
 } // namespace
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& x, const std::vector<bool>& reduced) {
-  const Geometry g = make_geometry(x, reduced);
+  const ReduceGeometry g = make_reduce_geometry(x, reduced);
   dispatch<DTypeSet::all>(x.dtype(), "reduce", [&]<class T>() {
     const T* px = x.data<T>();
     using A = acc_t<T>;
@@ -138,7 +105,7 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& x, const std::vector<b
 }
 
 void var(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced, int64_t correction) {
-  const Geometry g = make_geometry(x, reduced);
+  const ReduceGeometry g = make_reduce_geometry(x, reduced);
   dispatch<DTypeSet::floating>(x.dtype(), "var", [&]<class T>() {
     struct Welford {
       double n = 0, mean = 0, m2 = 0;
@@ -156,9 +123,7 @@ void var(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced, i
 }
 
 void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim) {
-  std::vector<bool> reduced(x.dim(), false);
-  if (x.dim() > 0) reduced[dim] = true;
-  const Geometry g = make_geometry(x, reduced);
+  const ReduceGeometry g = make_reduce_geometry(x, single_dim_mask(x, dim));
   dispatch<DTypeSet::numeric>(x.dtype(), is_max ? "max" : "min", [&]<class T>() {
     struct Best {
       T value;

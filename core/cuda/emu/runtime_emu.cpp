@@ -122,9 +122,11 @@ void* device_malloc(size_t bytes, std::source_location where) {
   if (bytes > e.capacity - used)
     fail("cudaMalloc", str("out of memory: requested ", bytes, " bytes, ", e.capacity - used,
                            " free of ", e.capacity, " on emulated device ", t_device), where);
-  // 256-byte alignment, as cudaMalloc guarantees; at least one byte so every pointer is unique.
-  void* p = std::aligned_alloc(256, (std::max<size_t>(bytes, 1) + 255) / 256 * 256);
-  if (p == nullptr) fail("cudaMalloc", str("host allocation of ", bytes, " bytes failed"), where);
+  // 256-byte alignment, as cudaMalloc guarantees, and exactly the requested size (at least one
+  // byte, so every pointer is unique), so ASan builds catch kernels that run past the end.
+  void* p = nullptr;
+  if (posix_memalign(&p, 256, std::max<size_t>(bytes, 1)) != 0)
+    fail("cudaMalloc", str("host allocation of ", bytes, " bytes failed"), where);
   e.live[p] = {bytes, t_device};
   used += bytes;
   return p;

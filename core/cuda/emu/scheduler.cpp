@@ -35,6 +35,8 @@ constexpr size_t kStaticSharedLimit = 48 * 1024;
 constexpr size_t kRedZone = 64;  // poisoned gap after each shared slot (ASan builds)
 constexpr int kWarpSize = 32;
 
+void unpoison(void* p, size_t n);
+
 // ---------------------------------------------------------------------------------------------
 // Fiber stacks: mmap'd once per OS thread and reused, with a guard page below each, so a stack
 // overflow faults instead of corrupting the neighbouring fiber.
@@ -49,6 +51,8 @@ struct StackPool {
     if (!free.empty()) {
       ctx::stack_context s = free.back();
       free.pop_back();
+      // A fiber abandoned mid-kernel (after an error) leaves its frames' red zones poisoned.
+      unpoison(static_cast<char*>(s.sp) - s.size, s.size);
       return s;
     }
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -303,6 +307,16 @@ bool resolve_barrier(Block& b) {
   return true;
 }
 
+// Runs thread t until it reaches a barrier, a warp intrinsic or its end.
+void resume(Thread& t) {
+  t_thread = &t;
+  void* fake = nullptr;
+  asan_start_switch(&fake, t.stack_bottom, t.stack_size);
+  t.fiber = std::move(t.fiber).resume();
+  asan_finish_switch(fake, nullptr, nullptr);
+  t_thread = nullptr;
+}
+
 void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, const Index3& grid) {
   const LaunchConfig& cfg = *b.cfg;
   const Dim3 bd = cfg.block;
@@ -327,7 +341,7 @@ void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, co
       t.scheduler = std::move(sched);
       asan_finish_switch(t.fake_stack, &b.sched_bottom, &b.sched_size);
       try {
-        body();
+        if (b.error.empty()) body();  // a block that already failed starts no more threads
       } catch (const ctx::detail::forced_unwind&) {
         throw;
       } catch (const KernelAbort&) {
@@ -349,12 +363,7 @@ void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, co
       Thread& t = b.threads[static_cast<size_t>(i)];
       if (t.state != State::ready) continue;
       progressed = true;
-      t_thread = &t;
-      void* fake = nullptr;
-      asan_start_switch(&fake, t.stack_bottom, t.stack_size);
-      t.fiber = std::move(t.fiber).resume();
-      asan_finish_switch(fake, nullptr, nullptr);
-      t_thread = nullptr;
+      resume(t);
       if (!b.error.empty()) break;
     }
     if (b.live == 0 || !b.error.empty()) break;
@@ -363,7 +372,11 @@ void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, co
     if (!progressed && !released)
       b.fail(str("deadlock: no CUDA thread can proceed", thread_states(b)));
   }
-  // Unfinished fibers (after an error) unwind their stacks when destroyed here.
+  // After an error, every unfinished thread is resumed once more: it throws KernelAbort from its
+  // pending barrier or warp call and unwinds its own stack (with the switches annotated for
+  // ASan, which Boost's forced unwinding on destruction would not do).
+  for (Thread& t : b.threads)
+    if (t.state != State::exited && t.fiber) resume(t);
   b.threads.clear();
   unpoison(b.arena->data(), b.arena->size());
 }
