@@ -40,6 +40,8 @@ constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int64_t kMinPerLane = 16;
 constexpr int64_t kTargetBlocks = 512;
 constexpr int64_t kMaxChunks = 64;
+// About one wave of 256-thread blocks on an H100 (132 SMs x 8); more outputs loop in the blocks.
+constexpr int64_t kMaxOutBlocks = 1024;
 
 // The geometry on the device: offsets of output o's first element and of its r-th reduced one.
 struct Indexer {
@@ -335,7 +337,7 @@ Plan make_plan(const ReduceGeometry& g) {
   p.lanes = pow2_at_least(n_red, max_lanes);
   p.slots = kThreads / p.lanes;
   p.out_blocks =
-      static_cast<unsigned>(std::min<int64_t>((n_out + p.slots - 1) / p.slots, kMaxBlocks));
+      static_cast<unsigned>(std::min<int64_t>((n_out + p.slots - 1) / p.slots, kMaxOutBlocks));
   const int64_t want = (n_red + p.lanes * kMinPerLane - 1) / (p.lanes * kMinPerLane);
   p.chunks = std::clamp<int64_t>(std::min({want, kTargetBlocks / p.out_blocks, kMaxChunks}), 1,
                                  kMaxChunks);

@@ -139,7 +139,8 @@ unsigned grid_for(int64_t segments) {
 
 template <class In, class Out> void cumsum_impl(const Tensor& out, const Tensor& x, int64_t dim) {
   using Acc = acc_t<In>;
-  const SliceGeometry xs = slice_geometry("cumsum", x, dim), os = slice_geometry("cumsum", out, dim);
+  const SliceGeometry xs = slice_geometry("cumsum", x, dim),
+                      os = slice_geometry("cumsum", out, dim);
   const int64_t n = xs.length, count = xs.count;
   if (n == 0 || count == 0) return;
   splat::cuda::DeviceGuard guard(x.device());
@@ -162,7 +163,8 @@ template <class In, class Out> void cumsum_impl(const Tensor& out, const Tensor&
   const Tensor carries = Tensor::empty({count, chunks}, dtype_of<Acc>, x.device());
   splat::cuda::launch(chunk_sum_kernel<In, Acc>, {grid_for(count * chunks), kScanThreads}, chunks,
                       chunk_len, px, xs, sums.data<Acc>());
-  const SliceGeometry ss = slice_geometry("cumsum", sums, 1), cs = slice_geometry("cumsum", carries, 1);
+  const SliceGeometry ss = slice_geometry("cumsum", sums, 1),
+                      cs = slice_geometry("cumsum", carries, 1);
   splat::cuda::launch(scan_kernel<Acc, Acc, Acc>, {grid_for(count), kScanThreads}, int64_t{1},
                       chunks, static_cast<const Acc*>(sums.data<Acc>()), ss, carries.data<Acc>(),
                       cs, static_cast<const Acc*>(nullptr));

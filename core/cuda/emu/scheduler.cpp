@@ -1,5 +1,7 @@
 #include "core/cuda/emu/scheduler.h"
 
+#include "core/cuda/emu/sanitizers.h"
+
 #include "core/error.h"
 
 #include <boost/context/fiber.hpp>
@@ -17,13 +19,6 @@
 #include <unistd.h>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#define SPLAT_ASAN 1
-#else
-#define SPLAT_ASAN 0
-#endif
 
 namespace splat::cuda::emu {
 namespace ctx = boost::context;
@@ -34,8 +29,6 @@ constexpr size_t kStackBytes = SPLAT_ASAN ? 512 * 1024 : 128 * 1024;
 constexpr size_t kStaticSharedLimit = 48 * 1024;
 constexpr size_t kRedZone = 64;  // poisoned gap after each shared slot (ASan builds)
 constexpr int kWarpSize = 32;
-
-void unpoison(void* p, size_t n);
 
 // ---------------------------------------------------------------------------------------------
 // Fiber stacks: mmap'd once per OS thread and reused, with a guard page below each, so a stack
@@ -52,7 +45,7 @@ struct StackPool {
       ctx::stack_context s = free.back();
       free.pop_back();
       // A fiber abandoned mid-kernel (after an error) leaves its frames' red zones poisoned.
-      unpoison(static_cast<char*>(s.sp) - s.size, s.size);
+      san::unpoison(static_cast<char*>(s.sp) - s.size, s.size);
       return s;
     }
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -68,14 +61,12 @@ struct StackPool {
 };
 thread_local StackPool t_stacks;
 
-// Hands out pooled stacks and tells ASan where each fiber's stack lies.
+// Hands out pooled stacks and tells the sanitizers where each fiber's stack lies.
 struct PooledStack {
-  const void** bottom;
-  size_t* size;
+  san::Stack* stack;
   ctx::stack_context allocate() {
     ctx::stack_context s = t_stacks.get();
-    *bottom = static_cast<char*>(s.sp) - s.size;
-    *size = s.size;
+    *stack = {static_cast<char*>(s.sp) - s.size, s.size};
     return s;
   }
   void deallocate(ctx::stack_context& s) noexcept { t_stacks.free.push_back(s); }
@@ -127,9 +118,7 @@ struct Thread {
   unsigned mask = 0;
   uint64_t value = 0, result = 0;
   int arg = 0, width = kWarpSize;
-  void* fake_stack = nullptr;  // ASan bookkeeping for fiber switches
-  const void* stack_bottom = nullptr;
-  size_t stack_size = 0;
+  san::Fiber san;  // what ASan and TSan need to follow switches to and from this fiber
 };
 
 // Thrown inside a fiber to abandon the kernel after a rule violation was recorded.
@@ -146,11 +135,13 @@ struct Block {
   std::vector<std::byte>* arena = nullptr;
   size_t dynamic_bytes = 0, static_used = 0;
   std::vector<std::pair<const void*, size_t>> slots;
-  // The scheduler's stack, for ASan's fiber annotations.
-  const void* sched_bottom = nullptr;
-  size_t sched_size = 0;
+  san::Scheduler san;
+  // Synchronisation objects for TSan: one for the block's barrier, one per warp.
+  char barrier_sync = 0;
+  char warp_sync[32] = {};
+  const void* grid_done = nullptr;  // released by every finishing thread
 
-  void fail(std::string message) {
+  SPLAT_EMU_INTERNAL void fail(std::string message) {
     if (error.empty()) error = std::move(message);
   }
 };
@@ -159,52 +150,25 @@ thread_local Block* t_block = nullptr;
 thread_local Thread* t_thread = nullptr;
 thread_local std::vector<std::byte> t_arena;
 
-void asan_start_switch(void** fake_stack, const void* bottom, size_t size) {
-#if SPLAT_ASAN
-  __sanitizer_start_switch_fiber(fake_stack, bottom, size);
-#else
-  (void)fake_stack, (void)bottom, (void)size;
-#endif
-}
-void asan_finish_switch(void* fake_stack, const void** old_bottom, size_t* old_size) {
-#if SPLAT_ASAN
-  __sanitizer_finish_switch_fiber(fake_stack, old_bottom, old_size);
-#else
-  (void)fake_stack, (void)old_bottom, (void)old_size;
-#endif
-}
-
-void poison(void* p, size_t n) {
-#if SPLAT_ASAN
-  ASAN_POISON_MEMORY_REGION(p, n);
-#else
-  (void)p, (void)n;
-#endif
-}
-void unpoison(void* p, size_t n) {
-#if SPLAT_ASAN
-  ASAN_UNPOISON_MEMORY_REGION(p, n);
-#else
-  (void)p, (void)n;
-#endif
-}
-
 Thread& self() {
   SPLAT_CHECK(t_thread != nullptr, "CUDA device function called outside a kernel launch");
   return *t_thread;
 }
 
-// Switches from the running CUDA thread back to its block's scheduler.
-void yield_to_scheduler() {
+// Switches from the running CUDA thread back to its block's scheduler, publishing the thread's
+// writes on sync and taking everyone's when it is released.
+SPLAT_EMU_INTERNAL void yield_to_scheduler(const void* sync) {
   Thread& t = self();
   Block& b = *t_block;
-  asan_start_switch(&t.fake_stack, b.sched_bottom, b.sched_size);
+  san::release(sync);
+  san::leave_fiber(b.san, t.san, /*exiting=*/false);
   t.scheduler = std::move(t.scheduler).resume();
-  asan_finish_switch(t.fake_stack, nullptr, nullptr);
+  san::fiber_resumed(t.san);
+  san::acquire(sync);
   if (!b.error.empty()) throw KernelAbort{};
 }
 
-std::vector<int> resume_order(Block& b) {
+SPLAT_EMU_INTERNAL std::vector<int> resume_order(Block& b) {
   std::vector<int> order(b.threads.size());
   std::iota(order.begin(), order.end(), 0);
   if (b.order == Order::reverse) std::reverse(order.begin(), order.end());
@@ -212,7 +176,7 @@ std::vector<int> resume_order(Block& b) {
   return order;
 }
 
-std::string thread_states(const Block& b) {
+SPLAT_EMU_INTERNAL std::string thread_states(const Block& b) {
   std::string s;
   for (size_t i = 0; i < b.threads.size(); ++i) {
     const Thread& t = b.threads[i];
@@ -225,7 +189,7 @@ std::string thread_states(const Block& b) {
 }
 
 // Completes the warp intrinsics whose every masked lane has arrived. Returns whether any did.
-bool resolve_warps(Block& b) {
+SPLAT_EMU_INTERNAL bool resolve_warps(Block& b) {
   bool released = false;
   const int n = static_cast<int>(b.threads.size());
   for (int w0 = 0; w0 < n && b.error.empty(); w0 += kWarpSize) {
@@ -289,7 +253,7 @@ bool resolve_warps(Block& b) {
 }
 
 // Releases __syncthreads once every live thread waits at the same call site.
-bool resolve_barrier(Block& b) {
+SPLAT_EMU_INTERNAL bool resolve_barrier(Block& b) {
   const Thread* first = nullptr;
   for (const Thread& t : b.threads) {
     if (t.state == State::exited) continue;
@@ -308,16 +272,37 @@ bool resolve_barrier(Block& b) {
 }
 
 // Runs thread t until it reaches a barrier, a warp intrinsic or its end.
-void resume(Thread& t) {
+SPLAT_EMU_INTERNAL void resume(Thread& t) {
   t_thread = &t;
-  void* fake = nullptr;
-  asan_start_switch(&fake, t.stack_bottom, t.stack_size);
+  void* fake = san::enter_fiber(t.san);
   t.fiber = std::move(t.fiber).resume();
-  asan_finish_switch(fake, nullptr, nullptr);
+  san::back_in_scheduler(fake);
   t_thread = nullptr;
 }
 
-void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, const Index3& grid) {
+// The body of every CUDA thread's fiber.
+SPLAT_EMU_INTERNAL ctx::fiber thread_main(Block& b, Thread& t, const std::function<void()>& body,
+                                         ctx::fiber&& sched) {
+  t.scheduler = std::move(sched);
+  san::fiber_started(b.san, t.san);
+  try {
+    if (b.error.empty()) body();  // a block that already failed starts no more threads
+  } catch (const ctx::detail::forced_unwind&) {
+    throw;
+  } catch (const KernelAbort&) {
+  } catch (const std::exception& e) {
+    b.fail(e.what());
+  } catch (...) {
+    b.fail("a kernel threw a non-standard exception");
+  }
+  t.state = State::exited;
+  --b.live;
+  san::release(b.grid_done);  // the host acquires it after the whole grid
+  san::leave_fiber(b.san, t.san, /*exiting=*/true);
+  return std::move(t.scheduler);
+}
+
+SPLAT_EMU_INTERNAL void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, const Index3& grid) {
   const LaunchConfig& cfg = *b.cfg;
   const Dim3 bd = cfg.block;
   const int n = static_cast<int>(bd.count());
@@ -329,32 +314,16 @@ void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, co
   // Shared memory starts as garbage on a GPU; 0xFF bytes make uninitialised floats NaN.
   const size_t arena_bytes = b.dynamic_bytes + kStaticSharedLimit + 64 * kRedZone;
   if (b.arena->size() < arena_bytes) b.arena->resize(arena_bytes);
-  unpoison(b.arena->data(), b.arena->size());
+  san::unpoison(b.arena->data(), b.arena->size());
   std::memset(b.arena->data(), 0xFF, b.dynamic_bytes);
-  poison(b.arena->data() + b.dynamic_bytes, b.arena->size() - b.dynamic_bytes);
+  san::poison(b.arena->data() + b.dynamic_bytes, b.arena->size() - b.dynamic_bytes);
 
   for (int i = 0; i < n; ++i) {
     Thread& t = b.threads[static_cast<size_t>(i)];
     t.vars = {{i % bd.x, (i / bd.x) % bd.y, i / (bd.x * bd.y)}, block_idx, {bd.x, bd.y, bd.z}, grid};
-    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t.stack_bottom, &t.stack_size},
-                         [&b, &t, &body](ctx::fiber&& sched) {
-      t.scheduler = std::move(sched);
-      asan_finish_switch(t.fake_stack, &b.sched_bottom, &b.sched_size);
-      try {
-        if (b.error.empty()) body();  // a block that already failed starts no more threads
-      } catch (const ctx::detail::forced_unwind&) {
-        throw;
-      } catch (const KernelAbort&) {
-      } catch (const std::exception& e) {
-        b.fail(e.what());
-      } catch (...) {
-        b.fail("a kernel threw a non-standard exception");
-      }
-      t.state = State::exited;
-      --b.live;
-      asan_start_switch(nullptr, b.sched_bottom, b.sched_size);
-      return std::move(t.scheduler);
-    });
+    san::create(t.san);
+    t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t.san.stack},
+                         [&b, &t, &body](ctx::fiber&& sched) { return thread_main(b, t, body, std::move(sched)); });
   }
 
   while (b.live > 0 && b.error.empty()) {
@@ -377,8 +346,9 @@ void run_block(Block& b, const std::function<void()>& body, Index3 block_idx, co
   // ASan, which Boost's forced unwinding on destruction would not do).
   for (Thread& t : b.threads)
     if (t.state != State::exited && t.fiber) resume(t);
+  for (Thread& t : b.threads) san::destroy(t.san);
   b.threads.clear();
-  unpoison(b.arena->data(), b.arena->size());
+  san::unpoison(b.arena->data(), b.arena->size());
 }
 
 std::atomic<Order> g_order{Order::random};
@@ -404,7 +374,7 @@ const char* order_name(Order o) {
 
 } // namespace
 
-const ThreadVars& vars() { return self().vars; }
+SPLAT_EMU_INTERNAL const ThreadVars& vars() { return self().vars; }
 
 Schedule schedule() {
   read_env();
@@ -417,14 +387,14 @@ void set_schedule(Schedule s) {
   g_seed = s.seed;
 }
 
-void block_barrier(const std::source_location& site) {
+SPLAT_EMU_INTERNAL void block_barrier(const std::source_location& site) {
   Thread& t = self();
   t.state = State::at_barrier;
   t.site = site;
-  yield_to_scheduler();
+  yield_to_scheduler(&t_block->barrier_sync);
 }
 
-uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int width,
+SPLAT_EMU_INTERNAL uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int width,
                        const std::source_location& site) {
   Thread& t = self();
   const Block& b = *t_block;
@@ -441,11 +411,11 @@ uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int wi
   t.arg = arg;
   t.width = width;
   t.site = site;
-  yield_to_scheduler();
+  yield_to_scheduler(&t_block->warp_sync[index / kWarpSize % 32]);
   return t.result;
 }
 
-unsigned active_mask() {
+SPLAT_EMU_INTERNAL unsigned active_mask() {
   Thread& t = self();
   const Block& b = *t_block;
   const int index = static_cast<int>(&t - b.threads.data());
@@ -456,7 +426,7 @@ unsigned active_mask() {
   return mask;
 }
 
-void* static_shared(const void* tag, size_t bytes, const std::source_location& site) {
+SPLAT_EMU_INTERNAL void* static_shared(const void* tag, size_t bytes, const std::source_location& site) {
   Block& b = *t_block;
   for (const auto& [key, offset] : b.slots)
     if (key == tag) return b.arena->data() + offset;
@@ -469,14 +439,15 @@ void* static_shared(const void* tag, size_t bytes, const std::source_location& s
   b.static_used += aligned;
   b.slots.emplace_back(tag, offset);
   std::byte* p = b.arena->data() + offset;
-  unpoison(p, bytes);
+  san::unpoison(p, bytes);
   std::memset(p, 0xFF, bytes);
   return p;
 }
 
 void* dynamic_shared() { return t_block->arena->data(); }
 
-void run_grid(const void* kernel, const LaunchConfig& cfg, const std::function<void()>& body) {
+SPLAT_EMU_INTERNAL void run_grid(const void* kernel, const LaunchConfig& cfg,
+                                 const std::function<void()>& body) {
   check_launch(kernel, cfg);
   const Schedule sched = schedule();
   const Dim3 g = cfg.grid;
@@ -492,7 +463,10 @@ void run_grid(const void* kernel, const LaunchConfig& cfg, const std::function<v
   std::string first_error;
   std::atomic<bool> abort{false};
   const Index3 grid{g.x, g.y, g.z};
-  const bool parallel = !omp_in_parallel() && nblocks > 1;
+  // Under TSan blocks run on the calling thread: libgomp is not instrumented, and the fiber
+  // annotations already expose races between the threads of a block.
+  const bool parallel = !omp_in_parallel() && nblocks > 1 && !SPLAT_TSAN;
+  const char grid_done = 0;
 #pragma omp parallel for schedule(dynamic, 1) if (parallel)
   for (int64_t i = 0; i < nblocks; ++i) {
     if (abort.load(std::memory_order_relaxed)) continue;
@@ -503,6 +477,8 @@ void run_grid(const void* kernel, const LaunchConfig& cfg, const std::function<v
     b.rng.seed(sched.seed ^ (static_cast<uint64_t>(id) * 0xBF58476D1CE4E5B9ull));
     b.arena = &t_arena;
     b.dynamic_bytes = cfg.shared_bytes;
+    b.grid_done = &grid_done;
+    san::init_scheduler(b.san);
     Block* const saved = t_block;
     t_block = &b;
     try {
@@ -520,6 +496,7 @@ void run_grid(const void* kernel, const LaunchConfig& cfg, const std::function<v
       abort = true;
     }
   }
+  san::acquire(&grid_done);  // every thread's writes happen before the launch returns
   SPLAT_CHECK(first_error.empty(), "kernel ", describe(cfg), " failed under emulator schedule ",
               order_name(sched.order), " seed ", sched.seed, ": ", first_error);
 }
