@@ -18,7 +18,8 @@ struct ReduceGeometry {
 };
 
 namespace detail {
-inline void push_reduce_dim(Shape& sizes, Strides& strides, int64_t size, int64_t stride) {
+// Appends a dim, merging it into the previous one when the two walk memory as one.
+inline void push_coalesced_dim(Shape& sizes, Strides& strides, int64_t size, int64_t stride) {
   if (size == 1) return;
   if (!sizes.empty() && strides.back() == stride * size) {
     sizes.back() *= size;
@@ -36,10 +37,10 @@ inline ReduceGeometry make_reduce_geometry(const Tensor& x, const std::vector<bo
   for (int64_t d = 0; d < x.dim(); ++d) {
     const int64_t n = x.shape()[d];
     if (reduced[d]) {
-      detail::push_reduce_dim(g.red_sizes, g.red_strides, n, x.strides()[d]);
+      detail::push_coalesced_dim(g.red_sizes, g.red_strides, n, x.strides()[d]);
       g.red_numel *= n;
     } else {
-      detail::push_reduce_dim(g.kept_sizes, g.kept_strides, n, x.strides()[d]);
+      detail::push_coalesced_dim(g.kept_sizes, g.kept_strides, n, x.strides()[d]);
       g.out_numel *= n;
     }
   }

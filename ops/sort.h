@@ -4,7 +4,7 @@
 // ascending and first descending, as in PyTorch); -0.0 and 0.0 are equal. Ties are always broken
 // by position: among equal values (NaNs included) the element with the lower index along the
 // dim comes first, in ascending and descending order alike. So sort is stable and every result
-// is deterministic (and a future CUDA kernel has one exact answer to match).
+// is deterministic (and the CUDA kernels produce exactly the same one).
 //
 // dtypes: every dtype (numeric and bool). Inputs may have any strides; outputs are contiguous;
 // indices are i64 positions along the sorted dim. A 0-d tensor behaves as one slice of length

@@ -5,7 +5,7 @@
 // multiply without a copy.
 #include "ops/cpu/matmul.h"
 
-#include "ops/copy.h"
+#include "ops/gemm_operand.h"
 #include "ops/cpu/copy.h"
 #include "ops/cpu/parallel.h"
 
@@ -13,23 +13,6 @@
 
 namespace splat::ops::cpu {
 namespace {
-
-// A (B, r, c) operand whose matrices have unit stride along rows or columns.
-struct Operand {
-  Tensor t;
-  bool transposed;  // stored as the row-major transpose (unit stride along rows)
-  int64_t ld;       // the non-unit stride
-};
-
-Operand as_gemm_operand(const Tensor& x) {
-  const int64_t rows = x.shape()[1], cols = x.shape()[2];
-  const int64_t sr = x.strides()[1], sc = x.strides()[2];
-  if (sc == 1 && sr >= std::max<int64_t>(cols, 1)) return {x, false, sr};
-  if (sr == 1 && sc >= std::max<int64_t>(rows, 1)) return {x, true, sc};
-  // Degenerate strides (size-1 dims, expanded rows) or fully strided: make it dense.
-  const Tensor c = contiguous(x.detach());
-  return {c, false, std::max<int64_t>(cols, 1)};
-}
 
 template <class T>
 void gemm(bool ta, bool tb, int64_t n, int64_t m, int64_t k, const T* a, int64_t lda, const T* b,
@@ -50,7 +33,7 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
     fill(out, 0);
     return;
   }
-  const Operand A = as_gemm_operand(a), B = as_gemm_operand(b);
+  const GemmOperand A = as_gemm_operand(a), B = as_gemm_operand(b);
   dispatch<DTypeSet::floating>(a.dtype(), "matmul", [&]<class T>() {
     const T* pa = A.t.template data<T>();
     const T* pb = B.t.template data<T>();

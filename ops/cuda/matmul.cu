@@ -6,33 +6,16 @@
 
 #include "core/cuda/blas.h"
 #include "core/cuda/device_guard.h"
-#include "ops/copy.h"
+#include "ops/gemm_operand.h"
 #include "ops/cuda/copy.h"
 
 #include <algorithm>
 
 namespace splat::ops::cuda {
 namespace {
-
-using splat::cuda::Transpose;
-
-// A (B, r, c) operand whose matrices have unit stride along rows or columns.
-struct Operand {
-  Tensor t;
-  Transpose transposed; // stored as the row-major transpose (unit stride along rows)
-  int64_t ld;           // the non-unit stride
-};
-
-Operand as_gemm_operand(const Tensor& x) {
-  const int64_t rows = x.shape()[1], cols = x.shape()[2];
-  const int64_t sr = x.strides()[1], sc = x.strides()[2];
-  if (sc == 1 && sr >= std::max<int64_t>(cols, 1)) return {x, Transpose::no, sr};
-  if (sr == 1 && sc >= std::max<int64_t>(rows, 1)) return {x, Transpose::yes, sc};
-  // Degenerate strides (size-1 dims, expanded rows) or fully strided: make it dense.
-  const Tensor c = contiguous(x.detach());
-  return {c, Transpose::no, std::max<int64_t>(cols, 1)};
+splat::cuda::Transpose transpose_flag(const GemmOperand& op) {
+  return op.transposed ? splat::cuda::Transpose::yes : splat::cuda::Transpose::no;
 }
-
 } // namespace
 
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
@@ -42,12 +25,12 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
     fill(out, 0);
     return;
   }
-  const Operand A = as_gemm_operand(a), B = as_gemm_operand(b);
+  const GemmOperand A = as_gemm_operand(a), B = as_gemm_operand(b);
   splat::cuda::DeviceGuard guard(out.device());
   dispatch<DTypeSet::floating>(a.dtype(), "matmul", [&]<class T>() {
     using splat::cuda::MatrixBatch;
     splat::cuda::gemm_strided_batched(
-        A.transposed, B.transposed, n, m, k, T(1),
+        transpose_flag(A), transpose_flag(B), n, m, k, T(1),
         MatrixBatch<const T>{A.t.template data<T>(), A.ld, A.t.strides()[0]},
         MatrixBatch<const T>{B.t.template data<T>(), B.ld, B.t.strides()[0]}, T(0),
         MatrixBatch<T>{out.data<T>(), m, n * m}, batch);

@@ -30,6 +30,7 @@
 #include "core/cuda/kernel.cuh"
 #include "ops/cuda/loop.cuh"
 #include "ops/cuda/scan.h"
+#include "ops/reduce_geometry.h"
 
 #include <algorithm>
 #include <bit>
@@ -49,14 +50,7 @@ SliceGeometry slice_geometry(std::string_view op, const Tensor& t, int64_t dim) 
     const int64_t size = t.shape()[d], stride = t.strides()[d];
     if (d == dim) continue;
     g.count *= size;
-    if (size == 1) continue;
-    if (!sizes.empty() && strides.back() == stride * size) {
-      sizes.back() *= size;
-      strides.back() = stride;
-    } else {
-      sizes.push_back(size);
-      strides.push_back(stride);
-    }
+    detail::push_coalesced_dim(sizes, strides, size, stride);
   }
   SPLAT_CHECK(sizes.size() <= static_cast<size_t>(kMaxSliceDims), op, ": slices of shape ",
               shape_str(t.shape()), " along dim ", dim, " need more than ", kMaxSliceDims,
