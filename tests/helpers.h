@@ -60,6 +60,21 @@ inline void check_equal(const Tensor& actual, const Tensor& expected) {
   check_close(actual, expected, 0, 0);
 }
 
+// Coordinates of row-major position flat in shape, and back.
+inline Shape unravel(const Shape& shape, int64_t flat) {
+  Shape c(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    c[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return c;
+}
+inline int64_t ravel(const Shape& shape, const Shape& coords) {
+  int64_t flat = 0;
+  for (size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + coords[d];
+  return flat;
+}
+
 // Same values as t, but with strides that are not contiguous (every other element of a larger
 // buffer), so kernels see a genuinely strided input.
 inline Tensor noncontiguous(const Tensor& t) {

@@ -6,25 +6,12 @@
 using namespace splat;
 using namespace splat::ops;
 using splat::test::noncontiguous;
+using splat::test::ravel;
 using splat::test::to_vector;
+using splat::test::unravel;
 
 namespace {
 
-// Coordinates of row-major position flat in shape.
-Shape unravel(const Shape& shape, int64_t flat) {
-  Shape c(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    c[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return c;
-}
-
-int64_t ravel(const Shape& shape, const Shape& coords) {
-  int64_t flat = 0;
-  for (size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + coords[d];
-  return flat;
-}
 
 // Distinct values (parity pattern for bool) of shape, starting at start.
 Tensor seq(const Shape& shape, DType dtype, int64_t start = 0) {
