@@ -20,7 +20,6 @@ using splat::test::unravel;
 
 namespace {
 
-
 // Deterministic pseudo-random integers in [0, n).
 struct Lcg {
   uint64_t s = 12345;

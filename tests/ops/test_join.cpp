@@ -12,7 +12,6 @@ using splat::test::unravel;
 
 namespace {
 
-
 // Distinct values (parity pattern for bool) of shape, starting at start.
 Tensor seq(const Shape& shape, DType dtype, int64_t start = 0) {
   std::vector<double> v(static_cast<size_t>(numel(shape)));
