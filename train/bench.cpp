@@ -1,33 +1,15 @@
 #include "train/bench.h"
 
+#include "train/command.h"
+
 #include "core/threads.h"
 #include "ops/matmul.h"
 #include "ops/random.h"
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
+#include <memory>
 
 namespace splat::train {
-namespace {
-
-// Runs fn at least 3 times and for at least min_seconds after one warm-up; returns the fastest
-// run in seconds (the least disturbed by other processes on a shared machine).
-template <class F> double best_seconds(F&& fn, double min_seconds) {
-  using clock = std::chrono::steady_clock;
-  fn();
-  double best = 1e30, total = 0;
-  for (int reps = 0; reps < 3 || total < min_seconds; ++reps) {
-    const auto t0 = clock::now();
-    fn();
-    const double s = std::chrono::duration<double>(clock::now() - t0).count();
-    best = std::min(best, s);
-    total += s;
-  }
-  return best;
-}
-
-} // namespace
 
 void bench_matmul(const std::vector<int64_t>& sizes, double min_seconds) {
   for (int64_t n : sizes) {
@@ -38,6 +20,18 @@ void bench_matmul(const std::vector<int64_t>& sizes, double min_seconds) {
                 num_threads());
     std::fflush(stdout);
   }
+}
+
+void add_bench_commands(CLI::App& bench, Commands& out) {
+  struct Options {
+    std::vector<int64_t> sizes{512, 1024, 2048};
+    double min_seconds = 1.0;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* mm = bench.add_subcommand("matmul", "Square f32 GEMM GFLOP/s");
+  mm->add_option("--sizes", o->sizes, "Matrix sizes")->check(CLI::PositiveNumber);
+  mm->add_option("--min-seconds", o->min_seconds, "Minimum timed seconds per size");
+  out.push_back({mm, [o] { bench_matmul(o->sizes, o->min_seconds); }});
 }
 
 } // namespace splat::train

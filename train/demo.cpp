@@ -1,5 +1,7 @@
 #include "train/demo.h"
 
+#include "train/command.h"
+
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "core/philox.h"
@@ -13,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 namespace splat::train {
 namespace {
@@ -99,6 +102,16 @@ double run_demo(const DemoOptions& opts) {
   SPLAT_CHECK(reloaded == acc, "demo: reloaded checkpoint gives accuracy ", reloaded,
               " instead of ", acc);
   return acc;
+}
+
+void add_demo_command(CLI::App& app, Commands& out) {
+  auto o = std::make_shared<DemoOptions>();
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Train an MLP on synthetic spirals end to end (the demo until the detectors exist)");
+  demo->add_option("--steps", o->steps, "SGD steps")->check(CLI::PositiveNumber);
+  demo->add_option("--lr", o->lr, "Learning rate")->check(CLI::PositiveNumber);
+  demo->add_option("--checkpoint", o->checkpoint, "Where to save the trained weights");
+  out.push_back({demo, [o] { run_demo(*o); }});
 }
 
 } // namespace splat::train

@@ -1,9 +1,5 @@
-// Forward and backward parity with PyTorch, from fixtures recorded by scripts/gen_fixtures.py
-// (tests/fixtures/torch_ops.safetensors). Each case runs the splat op on the recorded inputs,
-// compares every output, then back-propagates the recorded output gradients and compares every
-// input gradient.
-#include "autograd/engine.h"
-#include "core/safetensors.h"
+// PyTorch parity of the tensor-core ops (fixtures from scripts/fixtures/torch_ops.py; the
+// harness is tests/ops/torch_parity.h).
 #include "ops/copy.h"
 #include "ops/flip.h"
 #include "ops/index.h"
@@ -13,25 +9,18 @@
 #include "ops/reduce.h"
 #include "ops/scan.h"
 #include "ops/sort.h"
-#include "tests/helpers.h"
-
-#include <functional>
-#include <map>
-#include <set>
+#include "tests/ops/torch_parity.h"
 
 using namespace splat;
 using namespace splat::ops;
-using splat::test::check_close;
-using Fn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+using splat::test::check_torch_parity;
+using splat::test::one;
+using splat::test::ParityCases;
 
 namespace {
 
-Fn one(std::function<Tensor(const std::vector<Tensor>&)> f) {
-  return [f](const std::vector<Tensor>& in) { return std::vector<Tensor>{f(in)}; };
-}
-
-const std::map<std::string, Fn>& cases() {
-  static const std::map<std::string, Fn> c = {
+const ParityCases& cases() {
+  static const ParityCases c = {
       {"neg", one([](auto& in) { return neg(in[0]); })},
       {"abs", one([](auto& in) { return abs(in[0]); })},
       {"exp", one([](auto& in) { return exp(in[0]); })},
@@ -83,69 +72,8 @@ const std::map<std::string, Fn>& cases() {
   return c;
 }
 
-const SafeTensors& fixtures() {
-  static const SafeTensors f = load_safetensors(SPLAT_SOURCE_DIR "/tests/fixtures/torch_ops.safetensors");
-  return f;
-}
-
-// The tensors NAME.<kind>0, NAME.<kind>1, ... present in the fixture.
-std::vector<Tensor> series(const std::string& name, const std::string& kind) {
-  std::vector<Tensor> out;
-  for (int i = 0;; ++i) {
-    auto it = fixtures().tensors.find(name + "." + kind + std::to_string(i));
-    if (it == fixtures().tensors.end()) return out;
-    out.push_back(it->second);
-  }
-}
-
 } // namespace
 
-TEST_CASE("every recorded PyTorch case has a splat counterpart and vice versa") {
-  std::set<std::string> recorded;
-  for (const auto& [key, t] : fixtures().tensors) recorded.insert(key.substr(0, key.find('.')));
-  std::set<std::string> ours;
-  for (const auto& [name, fn] : cases()) ours.insert(name);
-  CHECK(recorded == ours);
-}
-
-TEST_CASE("forward and backward match PyTorch") {
-  for (const auto& [name, fn] : cases()) {
-    CAPTURE(name);
-    // Inputs with a recorded gradient (NAME.ginI, I the input's position) require grad.
-    auto recorded_grad = [&](size_t i) -> const Tensor* {
-      auto it = fixtures().tensors.find(name + ".gin" + std::to_string(i));
-      return it == fixtures().tensors.end() ? nullptr : &it->second;
-    };
-    std::vector<Tensor> inputs;
-    bool differentiable = false;
-    for (const Tensor& t : series(name, "in")) {
-      Tensor x = clone(t);
-      if (recorded_grad(inputs.size()) != nullptr) {
-        x.requires_grad_();
-        differentiable = true;
-      }
-      inputs.push_back(x);
-    }
-    REQUIRE(!inputs.empty());
-    const std::vector<Tensor> outs = fn(inputs);
-    const std::vector<Tensor> expected = series(name, "out");
-    REQUIRE(outs.size() == expected.size());
-    for (size_t j = 0; j < outs.size(); ++j) {
-      CAPTURE(j);
-      CHECK(outs[j].dtype() == expected[j].dtype());
-      check_close(outs[j], expected[j], 1e-12, 1e-12);
-    }
-    if (!differentiable) continue;
-    std::vector<Tensor> roots;
-    for (const Tensor& o : outs)
-      if (is_floating(o.dtype())) roots.push_back(o);
-    autograd::backward(roots, series(name, "gout"));
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      if (const Tensor* expected_grad = recorded_grad(i)) {
-        CAPTURE(i);
-        REQUIRE(inputs[i].grad().defined());
-        check_close(inputs[i].grad(), *expected_grad, 1e-12, 1e-12);
-      }
-    }
-  }
+TEST_CASE("tensor-core ops match PyTorch forward and backward") {
+  check_torch_parity("torch_ops.safetensors", cases(), 1e-12, 1e-12);
 }

@@ -1,0 +1,24 @@
+// How subcommands join the `splat` binary (design.md section 8): every file that implements
+// commands has one add_* function that declares the commands and their options on the CLI11
+// tree and returns what runs when one of them is chosen. main.cpp only calls these.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace splat::train {
+
+struct Command {
+  CLI::App* cli;              // the subcommand; run() is called when it was parsed
+  std::function<void()> run;  // owns (captures) the parsed options
+};
+using Commands = std::vector<Command>;
+
+// `splat bench matmul|conv` (train/bench.cpp); bench is the `bench` subcommand.
+void add_bench_commands(CLI::App& bench, Commands& out);
+// `splat demo` (train/demo.cpp).
+void add_demo_command(CLI::App& app, Commands& out);
+
+} // namespace splat::train
