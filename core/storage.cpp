@@ -13,6 +13,12 @@ Storage::Storage(size_t nbytes, Device device)
   ++g_live_storages;
 }
 
+Storage::Storage(size_t nbytes, Device device, Allocator& allocator)
+    : nbytes_(nbytes), device_(device), allocator_(&allocator) {
+  data_ = allocator_->allocate(nbytes);
+  ++g_live_storages;
+}
+
 Storage::~Storage() {
   allocator_->deallocate(data_, nbytes_);
   --g_live_storages;

@@ -17,6 +17,9 @@ class Allocator;
 class Storage {
 public:
   Storage(size_t nbytes, Device device);
+  // Memory from a specific allocator (e.g. a pool of pinned host blocks) that reports `device`;
+  // the allocator must outlive the storage.
+  Storage(size_t nbytes, Device device, Allocator& allocator);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

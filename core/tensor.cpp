@@ -115,4 +115,17 @@ void Tensor::set_grad(const Tensor& g) const {
 
 Tensor Tensor::detach() const { return as_strided(shape(), strides(), offset()); }
 
+void Tensor::set_data(const Tensor& other) const {
+  SPLAT_CHECK(is_leaf(), "set_data: only leaf tensors can be repointed (this one was produced by an op)");
+  SPLAT_CHECK(!requires_grad() || is_floating(other.dtype()), "set_data: a tensor requiring grad "
+              "cannot take ", dtype_name(other.dtype()), " data");
+  TensorImpl& me = impl();
+  const TensorImpl& src = other.impl();
+  me.storage = src.storage;
+  me.shape = src.shape;
+  me.strides = src.strides;
+  me.offset = src.offset;
+  me.dtype = src.dtype;
+}
+
 } // namespace splat

@@ -84,6 +84,10 @@ public:
   void set_grad(const Tensor& g) const;
   // The same data without autograd history; shares storage and version counter.
   Tensor detach() const;
+  // Points this tensor (and every handle sharing it) at other's data: storage, geometry, dtype
+  // and device, keeping its autograd state. For modules moving or converting parameters in place
+  // (nn::Module::to); only leaves, and only when the dtype stays floating if it requires grad.
+  void set_data(const Tensor& other) const;
 
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
   std::weak_ptr<TensorImpl> weak_impl() const { return impl_; }

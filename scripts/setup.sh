@@ -10,7 +10,7 @@ packages=(
   libopenblas-openmp-dev doctest-dev
   libboost-context-dev
   libopenmpi-dev openmpi-bin
-  libsimdjson-dev libjpeg62-turbo-dev libpng-dev libtomlplusplus-dev libcli11-dev
+  libsimdjson-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libtomlplusplus-dev libcli11-dev
 )
 
 missing=()

@@ -32,6 +32,9 @@ void add_bench_commands(CLI::App& bench, Commands& out) {
   mm->add_option("--sizes", o->sizes, "Matrix sizes")->check(CLI::PositiveNumber);
   mm->add_option("--min-seconds", o->min_seconds, "Minimum timed seconds per size");
   out.push_back({mm, [o] { bench_matmul(o->sizes, o->min_seconds); }});
+  add_bench_conv_command(bench, out);
+  add_bench_model_command(bench, out);
+  add_bench_allreduce_command(bench, out);
 }
 
 } // namespace splat::train

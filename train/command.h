@@ -20,5 +20,11 @@ using Commands = std::vector<Command>;
 void add_bench_commands(CLI::App& bench, Commands& out);
 // `splat demo` (train/demo.cpp).
 void add_demo_command(CLI::App& app, Commands& out);
+// `splat make-shapes`, `splat browse-dataset`, `splat bench data` (train/data_commands.cpp).
+void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out);
+// `splat convert` (train/convert_command.cpp).
+void add_convert_command(CLI::App& app, Commands& out);
+// `splat classify` (train/classify_command.cpp).
+void add_classify_command(CLI::App& app, Commands& out);
 
 } // namespace splat::train

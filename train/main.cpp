@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   splat::train::Commands commands;
   splat::train::add_bench_commands(*bench, commands);
   splat::train::add_demo_command(app, commands);
+  splat::train::add_data_commands(app, *bench, commands);
+  splat::train::add_convert_command(app, commands);
+  splat::train::add_classify_command(app, commands);
 
   CLI11_PARSE(app, argc, argv);
   try {

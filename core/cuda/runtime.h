@@ -64,6 +64,11 @@ void stream_wait_event(Stream s, Event e, std::source_location where = std::sour
 // through the caching allocator (core/cuda/caching_allocator.h).
 void* device_malloc(size_t bytes, std::source_location where = std::source_location::current());
 void device_free(void* ptr, std::source_location where = std::source_location::current());
+// Page-locked (pinned) host memory, which the device reads by DMA so memcpy_async from it is truly
+// asynchronous (cudaHostAlloc / cudaFreeHost). The emulated build returns plain aligned host
+// memory. Pinning is slow: callers cache these blocks rather than allocate per use.
+void* host_alloc_pinned(size_t bytes, std::source_location where = std::source_location::current());
+void host_free_pinned(void* ptr, std::source_location where = std::source_location::current());
 // Free and total bytes of the current device.
 void mem_get_info(size_t& free_bytes, size_t& total_bytes,
                   std::source_location where = std::source_location::current());

@@ -108,6 +108,14 @@ void* device_malloc(size_t bytes, std::source_location where) {
   return p;
 }
 void device_free(void* ptr, std::source_location where) { check(cudaFree(ptr), "cudaFree", where); }
+void* host_alloc_pinned(size_t bytes, std::source_location where) {
+  void* p = nullptr;
+  check(cudaHostAlloc(&p, bytes, cudaHostAllocDefault), "cudaHostAlloc", where);
+  return p;
+}
+void host_free_pinned(void* ptr, std::source_location where) {
+  check(cudaFreeHost(ptr), "cudaFreeHost", where);
+}
 void mem_get_info(size_t& free_bytes, size_t& total_bytes, std::source_location where) {
   check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo", where);
 }

@@ -12,19 +12,17 @@
 #include <cblas.h>
 
 namespace splat::ops::cpu {
-namespace {
 
-template <class T>
-void gemm(bool ta, bool tb, int64_t n, int64_t m, int64_t k, const T* a, int64_t lda, const T* b,
-          int64_t ldb, T* c) {
-  const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, opa, opb, n, m, k, 1.f, a, lda, b, ldb, 0.f, c, m);
-  else
-    cblas_dgemm(CblasRowMajor, opa, opb, n, m, k, 1.0, a, lda, b, ldb, 0.0, c, m);
+void gemm(bool ta, bool tb, int64_t n, int64_t m, int64_t k, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, n, m,
+              k, 1.f, a, lda, b, ldb, beta, c, ldc);
 }
-
-} // namespace
+void gemm(bool ta, bool tb, int64_t n, int64_t m, int64_t k, const double* a, int64_t lda,
+          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, n, m,
+              k, 1.0, a, lda, b, ldb, beta, c, ldc);
+}
 
 void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
   const int64_t batch = a.shape()[0], n = a.shape()[1], k = a.shape()[2], m = b.shape()[2];
@@ -40,7 +38,8 @@ void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
     T* po = out.data<T>();
     const int64_t sa = A.t.strides()[0], sb = B.t.strides()[0];
     auto one = [&](int64_t i) {
-      gemm<T>(A.transposed, B.transposed, n, m, k, pa + i * sa, A.ld, pb + i * sb, B.ld, po + i * n * m);
+      gemm(A.transposed, B.transposed, n, m, k, pa + i * sa, A.ld, pb + i * sb, B.ld, T(0),
+           po + i * n * m, m);
     };
     // Many small products parallelise over the batch; one large product lets OpenBLAS thread it.
     if (batch >= omp_get_max_threads()) {

@@ -143,6 +143,15 @@ void device_free(void* ptr, std::source_location where) {
   std::free(ptr);
 }
 
+// Host memory needs no pinning here; the alignment matches what cudaHostAlloc gives (a page).
+void* host_alloc_pinned(size_t bytes, std::source_location where) {
+  void* p = nullptr;
+  if (posix_memalign(&p, 4096, std::max<size_t>(bytes, 1)) != 0)
+    fail("cudaHostAlloc", str("host allocation of ", bytes, " bytes failed"), where);
+  return p;
+}
+void host_free_pinned(void* ptr, std::source_location) { std::free(ptr); }
+
 void mem_get_info(size_t& free_bytes, size_t& total_bytes, std::source_location) {
   Emulated& e = emu();
   std::lock_guard lock(e.mu);

@@ -1,0 +1,67 @@
+// The synthetic "shapes" dataset (`splat make-shapes`): a small COCO-format instance dataset the
+// project generates itself, used by the demo and the training tests.
+//
+// Each image has a random size (each side uniform in [min_size, max_size], so aspect ratios vary),
+// a textured background (noise, a linear gradient, stripes or a checkerboard) and 1-6 filled
+// shapes in random colours. Categories are shape kinds, the first `categories` of: rectangle,
+// ellipse, triangle, diamond, pentagon, hexagon, star, cross, trapezoid, arrow.
+//
+// Annotations, all consistent with the masks a COCO reader makes from them:
+// - segmentation: one polygon per shape with the vertices rounded to 1/100 pixel as written to the
+//   JSON (ellipses as 32-gons). Like COCO's amodal crowd-free instances, the polygon is the WHOLE
+//   shape; later shapes are painted on top of earlier ones. Occlusion is kept partial: a new
+//   shape is rejected (and redrawn) when it would cover more than 40% of any earlier shape's
+//   mask. The image is painted from exactly the masks the COCO polygon rasteriser
+//   (data/masks.h) makes from the written polygons, so masks and pixels agree.
+// - bbox: the xywh bounding box of that mask (pycocotools toBbox), area: its pixel count.
+// - iscrowd: about one image in six also gets a crowd region: a cluster of small blobs of one
+//   category annotated together as one iscrowd = 1 annotation with an uncompressed RLE.
+// Generation is deterministic given the seed (Philox; no dependency on thread count).
+#pragma once
+
+#include "core/tensor.h"
+#include "data/masks.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace splat::data {
+
+constexpr int kMaxShapeCategories = 10;
+
+struct ShapesOptions {
+  int64_t train = 64, val = 16;          // images per split
+  int64_t min_size = 64, max_size = 160; // image side range in pixels
+  uint64_t seed = 0;
+  int categories = 5; // 3..10
+  int jpeg_quality = 92;
+};
+
+// One annotation of a generated image (category_id is 1-based, as in the JSON).
+struct ShapeObject {
+  int64_t category_id = 0;
+  bool iscrowd = false;
+  Polygon polygon;     // the written polygon (empty for a crowd region)
+  Rle rle;             // the mask: from the polygon, or the crowd region's own
+  double bbox[4] = {}; // x, y, w, h of the mask
+  uint64_t area = 0;
+};
+
+struct ShapesImage {
+  Tensor image; // (H, W, 3) u8
+  std::vector<ShapeObject> objects;
+};
+
+// The names of the first `categories` shape kinds (category id k + 1 is names[k]).
+std::vector<std::string> shape_category_names(int categories);
+
+// Image `index` of a split (0 train, 1 val) for these options: deterministic in (seed, split,
+// index) alone.
+ShapesImage generate_shapes_image(const ShapesOptions& options, int split, int64_t index);
+
+// Writes dir/annotations/instances_{train,val}.json and dir/{train,val}/NNNNNN.jpg. Throws Error
+// for invalid options or unwritable paths.
+void make_shapes(const std::string& dir, const ShapesOptions& options);
+
+} // namespace splat::data

@@ -1,0 +1,420 @@
+// The synthetic shapes dataset (data/shapes.h) and the drawing helpers it and browse-dataset use
+// (data/draw.h); then, on files make_shapes writes, the COCO glue of the loader (data/loader.h):
+// load_coco_sample, CocoSampleDataset through the train pipeline, and corrupt-image handling.
+#include "data/shapes.h"
+
+#include "data/coco.h"
+#include "data/draw.h"
+#include "data/image.h"
+#include "data/loader.h"
+#include "data/sampler.h"
+#include "tests/helpers.h"
+#include "tests/temp_dir.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+using namespace splat;
+using namespace splat::data;
+using splat::test::to_vector;
+
+namespace {
+
+ShapesOptions tiny(uint64_t seed = 3) {
+  return {.train = 6, .val = 3, .min_size = 32, .max_size = 72, .seed = seed, .categories = 4};
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+uint8_t* pixel(const Tensor& img, int64_t y, int64_t x) {
+  return img.data<uint8_t>() + (y * img.size(1) + x) * 3;
+}
+
+int64_t count_color(const Tensor& img, Rgb c) {
+  int64_t n = 0;
+  for (int64_t y = 0; y < img.size(0); ++y)
+    for (int64_t x = 0; x < img.size(1); ++x) {
+      const uint8_t* p = pixel(img, y, x);
+      n += p[0] == c.r && p[1] == c.g && p[2] == c.b;
+    }
+  return n;
+}
+
+// A shapes dataset of `train` training images (and no val) in a temp dir, loaded back.
+struct ShapesOnDisk {
+  test::TempDir dir{"splat_shapes"};
+  std::shared_ptr<const CocoDataset> coco;
+  ShapesOnDisk(uint64_t seed, int64_t train) {
+    ShapesOptions o = tiny(seed);
+    o.train = train;
+    o.val = 0;
+    make_shapes(dir.path(), o);
+    coco = std::make_shared<const CocoDataset>(
+        CocoDataset::load(dir.path("annotations/instances_train.json")));
+  }
+  std::string images(const std::string& file = "") const {
+    return dir.path(file.empty() ? "train" : "train/" + file);
+  }
+};
+
+Tensor blank(int64_t h, int64_t w) {
+  Tensor t = Tensor::empty({h, w, 3}, DType::u8);
+  std::fill_n(t.data<uint8_t>(), t.numel(), uint8_t{0});
+  return t;
+}
+
+} // namespace
+
+// ---- Drawing ------------------------------------------------------------------------------------
+
+TEST_CASE("draw_box: outline of the pixel rectangle, clipped to the image") {
+  const Tensor img = blank(10, 12);
+  const Rgb red{255, 0, 0};
+  draw_box(img, 2, 3, 7, 8, red); // pixels x 2..6, y 3..7
+  for (int64_t y = 0; y < 10; ++y)
+    for (int64_t x = 0; x < 12; ++x) {
+      const bool inside = x >= 2 && x <= 6 && y >= 3 && y <= 7;
+      const bool edge = inside && (x == 2 || x == 6 || y == 3 || y == 7);
+      CAPTURE(x);
+      CAPTURE(y);
+      CHECK((pixel(img, y, x)[0] == 255) == edge);
+    }
+  const Tensor big = blank(6, 6);
+  draw_box(big, -5, -5, 100, 100, red, 2); // entirely clipped: nothing inside is an edge
+  CHECK(count_color(big, red) == 0);
+  draw_box(big, -5, 1, 100, 4, red, 1); // rows 1 and 3 across the image
+  CHECK(count_color(big, red) == 12);
+  CHECK_THROWS_WITH_ALL(draw_box(img, 0, 0, 1, 1, red, 0), "thickness");
+  CHECK_THROWS_WITH_ALL(draw_box(Tensor::empty({4, 4}, DType::u8), 0, 0, 1, 1, red), "draw_box",
+                        "(H, W, 3)", "[4, 4]");
+}
+
+TEST_CASE("blend_mask: weighted blend where the mask is set") {
+  const Tensor img = blank(2, 3);
+  for (int64_t i = 0; i < img.numel(); ++i) img.data<uint8_t>()[i] = 100;
+  Tensor mask = Tensor::empty({2, 3}, DType::u8);
+  const uint8_t m[6] = {0, 1, 0, 0, 0, 7};
+  std::copy(m, m + 6, mask.data<uint8_t>());
+  blend_mask(img, mask, {200, 0, 50}, 0.25);
+  CHECK(pixel(img, 0, 0)[0] == 100);
+  CHECK(pixel(img, 0, 1)[0] == 125); // 0.75 * 100 + 0.25 * 200
+  CHECK(pixel(img, 0, 1)[1] == 75);
+  CHECK(pixel(img, 1, 2)[2] == 88); // 87.5 rounds up
+  CHECK_THROWS_WITH_ALL(blend_mask(img, Tensor::empty({3, 2}, DType::u8), {}, 0.5), "[3, 2]",
+                        "[2, 3, 3]");
+  CHECK_THROWS_WITH_ALL(blend_mask(img, mask, {}, 1.5), "alpha");
+}
+
+TEST_CASE("draw_text: glyph pixels on a background box") {
+  const Tensor img = blank(12, 20);
+  const Rgb white{255, 255, 255}, grey{9, 9, 9};
+  CHECK(text_width("IL", 1) == 12);
+  CHECK(text_height(2) == 16);
+  draw_text(img, 1, 1, "il", white, grey); // lower case draws upper case
+  // 'I' is a top bar of three (cols 1-3), a stem (col 2) and a bottom bar; 'L' a stem (col 0)
+  // and a bottom bar of five. Glyphs sit one pixel inside their 6x8 cells.
+  const int64_t ox = 2, oy = 2;
+  int64_t lit = 0;
+  for (int64_t y = 0; y < 12; ++y)
+    for (int64_t x = 0; x < 20; ++x) lit += pixel(img, y, x)[0] == 255;
+  CHECK(lit == (3 + 5 + 3) + (6 + 5));
+  CHECK(pixel(img, oy, ox + 1)[0] == 255);     // I top bar
+  CHECK(pixel(img, oy + 3, ox + 2)[0] == 255); // I stem
+  CHECK(pixel(img, oy + 3, ox + 1)[0] == 9);   // background beside the stem
+  CHECK(pixel(img, oy + 6, ox + 6)[0] == 255); // L bottom bar starts the second cell
+  CHECK(pixel(img, 0, 0)[0] == 0);             // outside the text box
+  CHECK(count_color(img, grey) == 12 * 8 - lit);
+  // Unknown characters draw as '?', clipped text does not crash.
+  const Tensor a = blank(8, 6), b = blank(8, 6);
+  draw_text(a, 0, 0, "~", white, grey);
+  draw_text(b, 0, 0, "?", white, grey);
+  CHECK(to_vector<int>(a) == to_vector<int>(b));
+  draw_text(a, 4, 5, "WIDE TEXT", white, grey, 3);
+}
+
+TEST_CASE("render_sample: de-normalised image with masks, boxes and label tags") {
+  const Normalization norm = kResNeStNormalization;
+  Sample s;
+  s.image = Tensor::empty({3, 40, 50}, DType::f32);
+  std::fill_n(s.image.data<float>(), s.image.numel(), 0.0f); // the mean colour everywhere
+  s.image.data<float>()[1 * 2000 + 39 * 50 + 49] = 1.0f;     // green of the last pixel: +1 std
+  s.target.boxes = Tensor::empty({1, 4}, DType::f32);
+  const float box[4] = {10, 20, 30, 35};
+  std::copy(box, box + 4, s.target.boxes.data<float>());
+  s.target.labels = Tensor::empty({1}, DType::i64);
+  s.target.labels.data<int64_t>()[0] = 1;
+  s.target.masks = Tensor::empty({1, 40, 50}, DType::u8); // the mask: one pixel at (25, 15)
+  std::fill_n(s.target.masks.data<uint8_t>(), 2000, uint8_t{0});
+  s.target.masks.data<uint8_t>()[25 * 50 + 15] = 1;
+  s.target.ignore_boxes = Tensor::empty({0, 4}, DType::f32);
+
+  const Tensor img = render_sample(s, {"zero", "one"}, norm);
+  REQUIRE(img.shape() == Shape{40, 50, 3});
+  const auto mean = [&](int c) { return static_cast<int>(std::lround(norm.mean[c])); };
+  CHECK(pixel(img, 2, 45)[0] == mean(0));
+  CHECK(pixel(img, 2, 45)[2] == mean(2));
+  CHECK(pixel(img, 39, 49)[1] == static_cast<int>(std::lround(norm.mean[1] + norm.std[1])));
+  const Rgb c = palette_color(0);
+  CHECK(pixel(img, 34, 10)[0] == c.r);     // bottom-left corner of the box outline
+  CHECK(pixel(img, 27, 29)[2] == c.b);     // right edge
+  CHECK(pixel(img, 27, 20)[0] == mean(0)); // inside the box, off the mask
+  const uint8_t* m = pixel(img, 25, 15);   // the masked pixel is blended towards the colour
+  CHECK(m[0] == static_cast<int>(std::lround(0.55 * mean(0) + 0.45 * c.r)));
+  // The tag "ONE" sits on a box of the colour just above the outline.
+  CHECK(pixel(img, 20 - text_height(), 10)[0] == c.r);
+  CHECK(count_color(img, {255, 255, 255}) > 10); // glyph pixels
+  s.image = Tensor::empty({40, 50, 3}, DType::u8);
+  CHECK_THROWS_WITH_ALL(render_sample(s, {}, norm), "render_sample", "(3, H, W) f32");
+}
+
+TEST_CASE("palette_color: distinct neighbours, cyclic") {
+  for (int64_t i = 0; i < 20; ++i) CHECK(!(palette_color(i) == palette_color(i + 1)));
+  CHECK(palette_color(3) == palette_color(23));
+  CHECK(palette_color(-1) == palette_color(19));
+}
+
+// ---- Generation ---------------------------------------------------------------------------------
+
+TEST_CASE("generate_shapes_image: deterministic, annotations consistent with masks and pixels") {
+  const ShapesOptions o = tiny();
+  int crowds = 0, objects = 0;
+  std::set<int64_t> categories, heights, widths;
+  for (int64_t index = 0; index < 40; ++index) {
+    CAPTURE(index);
+    const ShapesImage s = generate_shapes_image(o, 0, index);
+    const int64_t h = s.image.size(0), w = s.image.size(1);
+    heights.insert(h);
+    widths.insert(w);
+    CHECK((h >= o.min_size && h <= o.max_size && w >= o.min_size && w <= o.max_size));
+    REQUIRE(!s.objects.empty());
+    std::vector<Tensor> masks;
+    for (const ShapeObject& obj : s.objects) {
+      categories.insert(obj.category_id);
+      CHECK((obj.category_id >= 1 && obj.category_id <= o.categories));
+      if (obj.iscrowd) {
+        ++crowds;
+        CHECK(obj.polygon.empty());
+      } else {
+        ++objects;
+        CHECK(obj.rle == rle_from_polygon(obj.polygon, h, w));
+        // Written with two decimals: the values are already those decimals.
+        for (double v : obj.polygon) CHECK(std::round(v * 100) / 100 == v);
+      }
+      CHECK(obj.rle.height == h);
+      CHECK(obj.rle.width == w);
+      CHECK(obj.area == rle_area(obj.rle));
+      CHECK(obj.area >= 24);
+      const BoxXywh box = rle_to_bbox(obj.rle);
+      for (int k = 0; k < 4; ++k) CHECK(obj.bbox[k] == box[k]);
+      CHECK((box[0] >= 0 && box[1] >= 0 && box[0] + box[2] <= w && box[1] + box[3] <= h));
+      masks.push_back(rle_decode(obj.rle));
+    }
+    // Occlusion stays partial, and each object's visible pixels carry one colour.
+    for (size_t i = 0; i < masks.size(); ++i) {
+      const auto mi = to_vector<int>(masks[i]);
+      std::vector<int> visible = mi;
+      for (size_t j = i + 1; j < masks.size(); ++j) {
+        const auto mj = to_vector<int>(masks[j]);
+        int64_t both = 0;
+        for (size_t p = 0; p < mi.size(); ++p) {
+          both += mi[p] && mj[p];
+          if (mj[p]) visible[p] = 0;
+        }
+        CHECK(static_cast<double>(both) <= 0.4 * static_cast<double>(s.objects[i].area));
+      }
+      std::set<std::array<uint8_t, 3>> colours;
+      for (size_t p = 0; p < visible.size(); ++p)
+        if (visible[p]) {
+          const uint8_t* px = s.image.data<uint8_t>() + p * 3;
+          colours.insert({px[0], px[1], px[2]});
+        }
+      CHECK(colours.size() == 1);
+    }
+  }
+  CHECK(crowds > 0);
+  CHECK(objects > 2 * 40);
+  CHECK(categories.size() == static_cast<size_t>(o.categories));
+  CHECK(heights.size() > 10);
+  CHECK(widths.size() > 10);
+
+  const ShapesImage a = generate_shapes_image(o, 1, 5), b = generate_shapes_image(o, 1, 5);
+  CHECK(to_vector<int>(a.image) == to_vector<int>(b.image));
+  REQUIRE(a.objects.size() == b.objects.size());
+  for (size_t i = 0; i < a.objects.size(); ++i) CHECK(a.objects[i].rle == b.objects[i].rle);
+  const ShapesImage c = generate_shapes_image(tiny(4), 1, 5), d = generate_shapes_image(o, 0, 5);
+  CHECK(to_vector<int>(a.image) != to_vector<int>(c.image));
+  CHECK(to_vector<int>(a.image) != to_vector<int>(d.image));
+}
+
+TEST_CASE("shapes options: invalid values are errors") {
+  ShapesOptions o = tiny();
+  o.categories = 2;
+  CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "categories", "[3, 10]", "got 2");
+  o = tiny();
+  o.min_size = 80;
+  CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "min_size 80", "max_size 72");
+  o = tiny();
+  o.train = -1;
+  test::TempDir dir("splat_shapes");
+  CHECK_THROWS_WITH_ALL(make_shapes(dir.path(), o), "train -1");
+  CHECK(shape_category_names(3) == std::vector<std::string>{"rectangle", "ellipse", "triangle"});
+}
+
+// ---- make_shapes files, read back ---------------------------------------------------------------
+
+TEST_CASE("make_shapes: the COCO reader loads what was generated") {
+  test::TempDir dir("splat_shapes");
+  const ShapesOptions o = tiny();
+  make_shapes(dir.path(), o);
+  for (auto [split, name, count] : {std::tuple{0, "train", o.train}, std::tuple{1, "val", o.val}}) {
+    CAPTURE(name);
+    const std::string json = dir.path(str("annotations/instances_", name, ".json"));
+    const CocoDataset coco = CocoDataset::load(json);
+    REQUIRE(coco.images().size() == static_cast<size_t>(count));
+    REQUIRE(coco.categories().size() == static_cast<size_t>(o.categories));
+    CHECK(coco.categories()[1].name == "ellipse");
+    size_t total = 0;
+    for (size_t i = 0; i < coco.images().size(); ++i) {
+      const ShapesImage expected = generate_shapes_image(o, split, static_cast<int64_t>(i));
+      const CocoImage& im = coco.images()[i];
+      CHECK(im.height == expected.image.size(0));
+      CHECK(im.width == expected.image.size(1));
+      const Tensor decoded = read_image(dir.path(str(name, "/", im.file_name)));
+      CHECK(decoded.shape() == expected.image.shape());
+      const auto anns = coco.annotations_of(i);
+      REQUIRE(anns.size() == expected.objects.size());
+      total += anns.size();
+      for (size_t k = 0; k < anns.size(); ++k) {
+        const CocoAnnotation& a = coco.annotations()[anns[k]];
+        const ShapeObject& e = expected.objects[k];
+        CHECK(a.category_id == e.category_id);
+        CHECK(a.iscrowd == e.iscrowd);
+        CHECK(coco.rle(anns[k]) == e.rle); // polygons (or the RLE) as written reproduce the mask
+        CHECK(a.area == static_cast<double>(rle_area(coco.rle(anns[k]))));
+        const BoxXywh box = rle_to_bbox(coco.rle(anns[k]));
+        for (int c = 0; c < 4; ++c) CHECK(a.bbox[c] == box[c]);
+        CHECK(coco.segmentation(anns[k]).rle.has_value() == e.iscrowd);
+      }
+    }
+    CHECK(total == coco.annotations().size());
+  }
+  // Crowd regions are uncompressed RLE (counts as a list).
+  const std::string text = read_text(dir.path("annotations/instances_train.json")) +
+                           read_text(dir.path("annotations/instances_val.json"));
+  CHECK(text.find("\"iscrowd\": 1") != std::string::npos); // seed 3 makes some
+  CHECK(text.find("\"counts\": [") != std::string::npos);
+  // The same options write the same files.
+  test::TempDir again("splat_shapes");
+  make_shapes(again.path(), o);
+  CHECK(read_text(again.path("annotations/instances_val.json")) ==
+        read_text(dir.path("annotations/instances_val.json")));
+  CHECK(read_text(again.path("val/000002.jpg")) == read_text(dir.path("val/000002.jpg")));
+}
+
+TEST_CASE("load_coco_sample: boxes, labels, masks and ignore boxes from the annotations") {
+  const ShapesOnDisk disk(11, 24);
+  const CocoDataset& coco = *disk.coco;
+  int ignored = 0;
+  for (size_t i = 0; i < coco.images().size(); ++i) {
+    const Sample s = load_coco_sample(coco, i, disk.images(), true);
+    const CocoImage& im = coco.images()[i];
+    CHECK(s.image.shape() == Shape{im.height, im.width, 3});
+    CHECK(s.meta.file_name == im.file_name);
+    CHECK(s.meta.image_id == im.id);
+    CHECK((s.meta.ori_h == im.height && s.meta.ori_w == im.width));
+    const auto boxes = to_vector<float>(s.target.boxes);
+    const auto ignores = to_vector<float>(s.target.ignore_boxes);
+    const auto labels = to_vector<int64_t>(s.target.labels);
+    const auto masks = to_vector<int>(s.target.masks);
+    size_t obj = 0, ign = 0;
+    for (uint32_t a : coco.annotations_of(i)) {
+      const CocoAnnotation& ann = coco.annotations()[a];
+      const BoxXywh& b = ann.bbox;
+      const float expected[4] = {static_cast<float>(b[0]), static_cast<float>(b[1]),
+                                 static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])};
+      if (ann.iscrowd) {
+        for (int c = 0; c < 4; ++c) CHECK(ignores[ign * 4 + c] == expected[c]);
+        ++ign;
+        ++ignored;
+        continue;
+      }
+      for (int c = 0; c < 4; ++c) CHECK(boxes[obj * 4 + c] == expected[c]);
+      CHECK(labels[obj] == ann.category_id - 1); // shape ids are 1..K in order
+      const auto m = to_vector<int>(rle_decode(coco.rle(a)));
+      CHECK(std::equal(m.begin(), m.end(), masks.begin() + static_cast<long>(obj * m.size())));
+      ++obj;
+    }
+    CHECK(s.target.boxes.shape() == Shape{static_cast<int64_t>(obj), 4});
+    CHECK(s.target.masks.shape() == Shape{static_cast<int64_t>(obj), im.height, im.width});
+    CHECK(s.target.ignore_boxes.shape() == Shape{static_cast<int64_t>(ign), 4});
+    CHECK(!load_coco_sample(coco, i, disk.images(), false).target.masks.defined());
+  }
+  CHECK(ignored > 0);
+  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 99, disk.images(), false), "image index 99");
+  // The image on disk must have the annotated size.
+  write_png(disk.images("000001.jpg"), blank(5, 7));
+  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 0, disk.images(), false), "000001.jpg", "5x7",
+                        str(coco.images()[0].height, "x", coco.images()[0].width));
+}
+
+TEST_CASE("CocoSampleDataset + Loader: train pipeline batches identical for 1 and 4 workers") {
+  const ShapesOnDisk disk(5, 10);
+  const auto& coco = disk.coco;
+  auto pipeline = std::make_shared<const TrainPipeline>(TrainPipelineConfig{
+      .scales = {{96, 48}, {96, 64}}, .mode = MultiscaleMode::range, .flip_prob = 0.5});
+  const CocoSampleDataset data(coco, disk.images(), training_images(*coco), pipeline, 7, true);
+  CHECK(data.describe(0) == disk.images("000001.jpg"));
+  GroupedBatchSampler sampler(data.aspect_ratio_flags(), 2, 0, 1, 3);
+  sampler.set_epoch(1);
+  const auto batches = sampler.batches();
+  std::vector<std::vector<Batch>> runs;
+  for (int workers : {1, 4}) {
+    Loader loader(data, batches, 1, {.workers = workers});
+    runs.emplace_back();
+    while (auto b = loader.next()) runs.back().push_back(std::move(*b));
+  }
+  REQUIRE(runs[0].size() == batches.size());
+  REQUIRE(runs[1].size() == batches.size());
+  for (size_t b = 0; b < batches.size(); ++b) {
+    test::check_equal(runs[1][b].images, runs[0][b].images);
+    for (size_t i = 0; i < runs[0][b].targets.size(); ++i) {
+      test::check_equal(runs[1][b].targets[i].boxes, runs[0][b].targets[i].boxes);
+      test::check_equal(runs[1][b].targets[i].masks, runs[0][b].targets[i].masks);
+      CHECK(runs[1][b].metas[i].flipped == runs[0][b].metas[i].flipped);
+    }
+    // Aspect-ratio grouping reached the batch: all landscape or all portrait originals.
+    const auto& m = runs[0][b].metas;
+    CHECK((m[0].ori_w > m[0].ori_h) == (m[1].ori_w > m[1].ori_h));
+  }
+}
+
+TEST_CASE("CocoSampleDataset + Loader: a corrupt image is an error naming it, or skipped") {
+  const ShapesOnDisk disk(6, 4);
+  auto pipeline = std::make_shared<const TestPipeline>(TestPipelineConfig{.scale = {64, 48}});
+  const CocoSampleDataset data(disk.coco, disk.images(), {0, 1, 2, 3}, pipeline, 0, false);
+  // Truncate image 3 to a third of its bytes.
+  const std::string victim = disk.images("000003.jpg");
+  const std::string bytes = read_text(victim);
+  std::ofstream(victim, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 3);
+  {
+    Loader loader(data, {{0, 1}, {2, 3}}, 0, {.workers = 2});
+    CHECK(loader.next().has_value());
+    CHECK_THROWS_WITH_ALL(loader.next(), "sample 2", victim);
+  }
+  Loader loader(data, {{0, 1}, {2, 3}}, 0,
+                {.workers = 2, .on_corrupt = OnCorrupt::skip_with_warning});
+  CHECK(loader.next()->metas.size() == 2);
+  const auto second = loader.next();
+  REQUIRE(second.has_value());
+  REQUIRE(second->metas.size() == 1);
+  CHECK(second->metas[0].file_name == "000004.jpg");
+  CHECK(loader.skipped() == 1);
+}
