@@ -60,7 +60,7 @@ template <class F> Tensor map_boxes(const Tensor& boxes, F f) {
   const Tensor in = contiguous_cpu(boxes);
   Tensor out = Tensor::empty(boxes.shape(), DType::f32);
   float* b = out.data<float>();
-  std::memcpy(b, in.data<float>(), static_cast<size_t>(in.numel()) * sizeof(float));
+  if (in.numel() > 0) std::memcpy(b, in.data<float>(), static_cast<size_t>(in.numel()) * sizeof(float));
   for (int64_t i = 0; i < out.size(0); ++i) f(b + 4 * i);
   return out;
 }

@@ -104,7 +104,7 @@ void fill_storage(const StorageType& type, std::span<const uint8_t> src, const T
     widen.operator()<int8_t, int32_t>([](int8_t v) { return int32_t(v); });
   } else if (name == "torch.BoolStorage") {
     widen.operator()<uint8_t, bool>([](uint8_t v) { return v != 0; });  // any nonzero byte is true
-  } else {
+  } else if (!src.empty()) {  // an empty storage has no buffer to copy into
     std::memcpy(dst.raw_data(), src.data(), src.size());
   }
 }

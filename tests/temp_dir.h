@@ -6,10 +6,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace splat::test {
 
@@ -30,6 +32,13 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string path(const std::string& name = "") const {
     return name.empty() ? dir.string() : (dir / name).string();
+  }
+  // Names of the files in the directory, sorted (leftover temporaries show up here).
+  std::vector<std::string> listing() const {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
   }
 };
 

@@ -3,6 +3,7 @@
 #include "ops/copy.h"
 #include "ops/view.h"
 #include "tests/helpers.h"
+#include "tests/temp_dir.h"
 
 #include <algorithm>
 #include <atomic>
@@ -21,31 +22,9 @@ using splat::test::noncontiguous;
 using splat::test::to_vector;
 namespace fs = std::filesystem;
 
-namespace {
+using splat::test::TempDir;
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path() /
-          str("splat_safetensors_", ::getpid(), "_", counter++, "_",
-              std::chrono::steady_clock::now().time_since_epoch().count());
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-  // Names of the files in the directory (leftover temporaries show up here).
-  std::vector<std::string> listing() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-};
+namespace {
 
 void write_raw(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
