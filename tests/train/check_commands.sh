@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Smoke test of the `splat` subcommands that work on files: each must succeed on good input,
+# produce its output, and fail with a one-line error (non-zero status) on bad input.
+# Usage: check_commands.sh SPLAT SOURCE_DIR
+set -u
+splat=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$splat" convert "$src/tests/fixtures/pth/tiny_resnest.pth" "$tmp/tiny.safetensors" || fail "convert"
+[ -s "$tmp/tiny.safetensors" ] || fail "convert wrote nothing"
+"$splat" convert "$src/tests/fixtures/pth/legacy_state_dict.pth" "$tmp/legacy.safetensors" --map mmdet || fail "convert legacy"
+out=$("$splat" convert "$src/tests/fixtures/pth/bad_complex.pth" "$tmp/bad.safetensors" 2>&1) && fail "convert accepted a complex checkpoint"
+grep -q "^splat: error: .*unsupported storage type torch.ComplexFloatStorage" <<< "$out" || fail "convert error: $out"
+
+"$splat" make-shapes "$tmp/shapes" --train 3 --val 1 --seed 5 || fail "make-shapes"
+[ -s "$tmp/shapes/annotations/instances_train.json" ] || fail "make-shapes: no train annotations"
+[ "$(ls "$tmp/shapes/train" | wc -l)" -eq 3 ] || fail "make-shapes: expected 3 train images"
+"$splat" browse-dataset --data "$tmp/shapes" --out "$tmp/browse" --num 2 || fail "browse-dataset"
+[ "$(ls "$tmp/browse"/*.png | wc -l)" -eq 2 ] || fail "browse-dataset: expected 2 PNGs"
+out=$("$splat" browse-dataset --data "$tmp/nowhere" --out "$tmp/b2" 2>&1) && fail "browse-dataset accepted a missing dataset"
+grep -q "^splat: error: " <<< "$out" || fail "browse-dataset error: $out"
+echo "PASS"
