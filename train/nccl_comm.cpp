@@ -3,7 +3,6 @@
 #include "core/cuda/runtime.h"
 #include "core/error.h"
 
-#include <cuda_runtime.h>
 #include <nccl.h>
 
 #include <chrono>
@@ -49,18 +48,18 @@ double timeout_seconds() {
 
 class Nccl;
 
+// NCCL takes the runtime's stream handle.
+cudaStream_t raw(cuda::Stream s) { return static_cast<cudaStream_t>(s.handle); }
+
 // Completion of one collective: the compute stream waits for its event; the host polls it (and
 // the communicator's asynchronous error) only up to the timeout.
 class NcclWork : public Work {
 public:
-  NcclWork(ncclComm_t comm, cudaEvent_t done) : comm_(comm), done_(done) {}
-  ~NcclWork() override { cudaEventDestroy(done_); }
+  NcclWork(ncclComm_t comm, cuda::Event done) : comm_(comm), done_(done) {}
+  ~NcclWork() override { cuda::destroy_event(done_); }
   void wait() override {
     const auto start = std::chrono::steady_clock::now();
-    for (;;) {
-      const cudaError_t q = cudaEventQuery(done_);
-      if (q == cudaSuccess) break;
-      SPLAT_CHECK(q == cudaErrorNotReady, "cudaEventQuery failed: ", cudaGetErrorString(q));
+    while (!cuda::query_event(done_)) {
       ncclResult_t async = ncclSuccess;
       SPLAT_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
       if (async != ncclSuccess && async != ncclInProgress) {
@@ -77,7 +76,7 @@ public:
 
 private:
   ncclComm_t comm_;
-  cudaEvent_t done_;
+  cuda::Event done_;
 };
 
 class Nccl : public NcclComm {
@@ -91,49 +90,47 @@ public:
     if (rank == 0) SPLAT_NCCL_CHECK(ncclGetUniqueId(&id));
     bcast_id(&id, sizeof(id));
     SPLAT_NCCL_CHECK(ncclCommInitRank(&comm_, world, id, rank));
-    SPLAT_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking) == cudaSuccess, "cudaStreamCreate failed");
+    stream_ = cuda::create_stream();
   }
   ~Nccl() override {
     ncclCommDestroy(comm_);
-    cudaStreamDestroy(stream_);
+    cuda::destroy_stream(stream_);
   }
 
   std::unique_ptr<Work> all_reduce(void* data, int64_t count, DType dtype, ReduceOp op) override {
     after_compute();
-    SPLAT_NCCL_CHECK(ncclAllReduce(data, data, static_cast<size_t>(count), nccl_type(dtype), nccl_op(op), comm_, stream_));
+    SPLAT_NCCL_CHECK(ncclAllReduce(data, data, static_cast<size_t>(count), nccl_type(dtype), nccl_op(op), comm_, raw(stream_)));
     return finish();
   }
   void all_gather(const void* send, void* recv, int64_t count, DType dtype) override {
     after_compute();
-    SPLAT_NCCL_CHECK(ncclAllGather(send, recv, static_cast<size_t>(count), nccl_type(dtype), comm_, stream_));
+    SPLAT_NCCL_CHECK(ncclAllGather(send, recv, static_cast<size_t>(count), nccl_type(dtype), comm_, raw(stream_)));
     finish()->wait();
   }
   void broadcast(void* data, int64_t count, DType dtype, int root) override {
     after_compute();
-    SPLAT_NCCL_CHECK(ncclBroadcast(data, data, static_cast<size_t>(count), nccl_type(dtype), root, comm_, stream_));
+    SPLAT_NCCL_CHECK(ncclBroadcast(data, data, static_cast<size_t>(count), nccl_type(dtype), root, comm_, raw(stream_)));
     finish()->wait();
   }
 
 private:
-  // The NCCL stream starts after everything issued so far on the compute (legacy default) stream.
+  // The NCCL stream starts after everything issued so far on the compute (default) stream.
   void after_compute() {
-    cudaEvent_t e;
-    SPLAT_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming) == cudaSuccess, "cudaEventCreate failed");
-    cudaEventRecord(e, nullptr);
-    cudaStreamWaitEvent(stream_, e, 0);
-    cudaEventDestroy(e);
+    const cuda::Event e = cuda::create_event();
+    cuda::record_event(e, {});
+    cuda::stream_wait_event(stream_, e);
+    cuda::destroy_event(e);
   }
   // An event after the collective; the compute stream waits for it without blocking the host.
   std::unique_ptr<Work> finish() {
-    cudaEvent_t done;
-    SPLAT_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming) == cudaSuccess, "cudaEventCreate failed");
-    cudaEventRecord(done, stream_);
-    cudaStreamWaitEvent(nullptr, done, 0);
+    const cuda::Event done = cuda::create_event();
+    cuda::record_event(done, stream_);
+    cuda::stream_wait_event({}, done);
     return std::make_unique<NcclWork>(comm_, done);
   }
 
   ncclComm_t comm_ = nullptr;
-  cudaStream_t stream_ = nullptr;
+  cuda::Stream stream_;
 };
 
 } // namespace
