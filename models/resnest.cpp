@@ -1,5 +1,7 @@
 #include "models/resnest.h"
 
+#include <algorithm>
+
 #include "nn/init.h"
 #include "ops/dropout.h"
 #include "ops/pointwise.h"
@@ -114,24 +116,28 @@ ResNeSt::ResNeSt(const ResNeStConfig& cfg) : Layer("ResNeSt"), config(cfg) {
   freeze_stages();
 }
 
-std::vector<Tensor> ResNeSt::forward_features(const Tensor& x) {
+Tensor ResNeSt::run_stages(const Tensor& x, std::vector<Tensor>* outs) {
   SPLAT_CHECK(x.dim() == 4 && x.size(1) == 3, "ResNeSt: input must be (N, 3, H, W), got ", shape_str(x.shape()));
-  std::vector<Tensor> outs;
   Tensor y = maxpool->forward(stem->forward(x));
   for (size_t s = 0; s < layers.size(); ++s) {
     y = layers[s]->forward(y);
-    for (int i : config.out_indices)
-      if (i == static_cast<int>(s)) outs.push_back(y);
+    if (outs && std::find(config.out_indices.begin(), config.out_indices.end(), static_cast<int>(s)) !=
+                    config.out_indices.end())
+      outs->push_back(y);
   }
+  return y;
+}
+
+std::vector<Tensor> ResNeSt::forward_features(const Tensor& x) {
+  std::vector<Tensor> outs;
+  run_stages(x, &outs);
   return outs;
 }
 
 Tensor ResNeSt::forward(const Tensor& x) {
   SPLAT_CHECK(fc != nullptr, "ResNeSt: forward() needs the classifier head (num_classes > 0); "
               "backbones use forward_features()");
-  SPLAT_CHECK(x.dim() == 4 && x.size(1) == 3, "ResNeSt: input must be (N, 3, H, W), got ", shape_str(x.shape()));
-  Tensor y = maxpool->forward(stem->forward(x));
-  for (auto& layer : layers) y = layer->forward(y);
+  Tensor y = run_stages(x, nullptr);
   y = ops::view(ops::global_avg_pool2d(y), {y.size(0), y.size(1)});
   if (config.dropout > 0) y = ops::dropout(y, config.dropout, is_training());
   return fc->forward(y);

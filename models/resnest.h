@@ -77,6 +77,8 @@ public:
   std::shared_ptr<nn::Linear> fc;                       // null for backbones
 
 private:
+  // Stem, max pool and every stage; the outputs of the stages in out_indices go to outs.
+  Tensor run_stages(const Tensor& x, std::vector<Tensor>* outs);
   void freeze_stages();
 };
 

@@ -111,13 +111,13 @@ void fill_storage(const StorageType& type, std::span<const uint8_t> src, const T
 
 // A storage of the file: its type and its (flat, contiguous) tensor, filled once its bytes are
 // known (immediately for zip files, after the object pickle for legacy ones).
-struct Storage {
+struct FileStorage {
   const StorageType* type;
   Tensor flat;
 };
 
-std::shared_ptr<Storage> storage_of(const Value& v) {
-  return v.is(Kind::opaque) && v.text == "torch storage" ? std::static_pointer_cast<Storage>(v.payload) : nullptr;
+std::shared_ptr<FileStorage> storage_of(const Value& v) {
+  return v.is(Kind::opaque) && v.text == "torch storage" ? std::static_pointer_cast<FileStorage>(v.payload) : nullptr;
 }
 
 ValuePtr opaque(std::string tag, std::shared_ptr<void> payload) {
@@ -173,8 +173,8 @@ struct Loader {
   std::span<const uint8_t> bytes;  // what unpickle() parses
   uint64_t file_size;              // bounds the element counts storages may claim
   // Storages by key, so tensors naming the same key share it.
-  std::map<std::string, std::shared_ptr<Storage>> storages;
-  std::function<void(const std::string& key, Storage&)> on_new_storage;
+  std::map<std::string, std::shared_ptr<FileStorage>> storages;
+  std::function<void(const std::string& key, FileStorage&)> on_new_storage;
 
   ValuePtr persistent_load(const ValuePtr& pid) {
     const auto& p = pid->items;
@@ -193,12 +193,12 @@ struct Loader {
                 key, "' claims ", numel, " elements, more than the file holds");
     auto& s = storages[key];
     if (!s) {
-      s = std::make_shared<Storage>(Storage{type, Tensor::empty({numel}, type->dtype)});
+      s = std::make_shared<FileStorage>(FileStorage{type, Tensor::empty({numel}, type->dtype)});
       on_new_storage(key, *s);
     }
     SPLAT_CHECK(s->type == type && s->flat.numel() == numel, path, ": storage '", key,
                 "' referenced with two types or sizes");
-    std::shared_ptr<Storage> view = s;
+    std::shared_ptr<FileStorage> view = s;
     // Legacy files: a 6th element (view_key, offset, size) makes this a slice of the storage.
     if (p.size() >= 6 && !p[5]->is(Kind::none)) {
       const auto& m = p[5]->items;
@@ -206,7 +206,7 @@ struct Loader {
                       m[2]->is(Kind::integer) && m[1]->integer >= 0 && m[2]->integer >= 0 &&
                       m[1]->integer + m[2]->integer <= numel,
                   path, ": malformed storage view of '", key, "'");
-      view = std::make_shared<Storage>(Storage{type, s->flat.as_strided({m[2]->integer}, {1}, m[1]->integer)});
+      view = std::make_shared<FileStorage>(FileStorage{type, s->flat.as_strided({m[2]->integer}, {1}, m[1]->integer)});
     }
     return opaque("torch storage", view);
   }
@@ -234,7 +234,7 @@ ValuePtr load_zip(Loader& loader) {
     if (e.name.ends_with("/data.pkl") && e.name.find('/') == e.name.size() - 9) pkl = &e;
   SPLAT_CHECK(pkl != nullptr, loader.path, ": zip archive without a <folder>/data.pkl entry (not a torch.save file?)");
   const std::string root = pkl->name.substr(0, pkl->name.size() - 8);
-  loader.on_new_storage = [&](const std::string& key, Storage& s) {
+  loader.on_new_storage = [&](const std::string& key, FileStorage& s) {
     const ZipArchive::Entry* e = zip.find(root + "data/" + key);
     SPLAT_CHECK(e != nullptr, loader.path, ": storage '", key, "' has no entry ", root, "data/", key);
     const uint64_t need = static_cast<uint64_t>(s.flat.numel()) * s.type->disk_bytes;
@@ -263,7 +263,7 @@ ValuePtr load_legacy(Loader& loader) {
   for (const auto& [k, v] : info->entries)
     if (k->text == "little_endian")
       SPLAT_CHECK(v->is(Kind::boolean) && v->boolean, loader.path, ": big-endian checkpoints are not supported");
-  loader.on_new_storage = [](const std::string&, Storage&) {};
+  loader.on_new_storage = [](const std::string&, FileStorage&) {};
   ValuePtr root = loader.unpickle(pos);
   const ValuePtr keys = pickle::load(loader.bytes, pos, loader.path);
   SPLAT_CHECK(keys->is(Kind::list), loader.path, ": legacy storage key list is a ", pickle::kind_name(keys->kind));
@@ -272,7 +272,7 @@ ValuePtr load_legacy(Loader& loader) {
     SPLAT_CHECK(k->is(Kind::string), loader.path, ": storage key is a ", pickle::kind_name(k->kind));
     auto it = loader.storages.find(k->text);
     SPLAT_CHECK(it != loader.storages.end(), loader.path, ": storage '", k->text, "' is listed but never used");
-    Storage& s = *it->second;
+    FileStorage& s = *it->second;
     const int64_t n = data.read<int64_t>("storage size");
     SPLAT_CHECK(n == s.flat.numel(), loader.path, ": storage '", k->text, "' holds ", n,
                 " elements but is referenced with ", s.flat.numel());
