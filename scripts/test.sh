@@ -24,6 +24,11 @@ stage() {  # prints how long the previous stage took, so growth stays visible
 stage "setup and build (emulated CUDA)"
 scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
+# What was tested: the compiler, the host code's instruction-set flags and this CPU's features
+# (issue 13: a compiler bug that only AVX-512 code generation exposes).
+echo "== what is tested (splat info)"
+build/train/splat info | sed 's/^/   /'
+
 stage "tests (emulated CUDA)"
 meson test -C build --num-processes 2 --print-errorlogs "$@"
 rc=$?

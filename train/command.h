@@ -26,5 +26,7 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out);
 void add_convert_command(CLI::App& app, Commands& out);
 // `splat classify` (train/classify_command.cpp).
 void add_classify_command(CLI::App& app, Commands& out);
+// `splat info` (train/info_command.cpp).
+void add_info_command(CLI::App& app, Commands& out);
 
 } // namespace splat::train
