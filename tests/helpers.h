@@ -87,6 +87,16 @@ inline Tensor noncontiguous(const Tensor& t) {
   return view;
 }
 
+// The message of the splat::Error f throws ("" if none), for checking a message exactly.
+template <class F> std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // Asserts that expr throws splat::Error whose message contains every given fragment.
 #define CHECK_THROWS_WITH_ALL(expr, ...)                                                          \
   do {                                                                                             \

@@ -19,6 +19,7 @@
 using namespace splat;
 using namespace splat::ops;
 using splat::test::check_cuda_parity;
+using splat::test::error_of;
 using splat::test::kCuda;
 using splat::test::leaf;
 using splat::test::single;
@@ -36,16 +37,6 @@ Tensor bools(Shape shape, double p_true = 0.5) { return lt(rand(std::move(shape)
 Tensor values_of(DType dtype, Shape shape) {
   const Tensor v = randint(0, 5, std::move(shape), {.dtype = DType::i64});
   return to(dtype == DType::b8 ? gt(v, 1.0) : v, dtype);
-}
-
-// The message of the splat::Error f throws ("" if none).
-template <class F> std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // f throws on the CPU, and the same message for the same arguments moved to the device.
