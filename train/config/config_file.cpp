@@ -1,5 +1,6 @@
 #include "train/config/config_file.h"
 
+#include "train/config/config_override.h"
 #include "train/config/document.h"
 #include "train/config/toml_tree.h"
 
@@ -99,16 +100,18 @@ toml::table read_tree(std::string_view text, const std::string& name,
 
 } // namespace
 
-Node parse(std::string_view text, const std::string& name) {
+Node parse(std::string_view text, const std::string& name, std::span<const std::string> overrides) {
   std::vector<fs::path> chain{fs::weakly_canonical(name)};
-  return Document::open(read_tree(text, name, chain));
+  toml::table root = read_tree(text, name, chain);
+  for (const std::string& o : overrides) detail::apply_override(root, o);
+  return Document::open(std::move(root));
 }
 
-Node load(const std::string& path) {
+Node load(const std::string& path, std::span<const std::string> overrides) {
   std::string why;
   const auto text = read_text(path, why);
   if (!text) throw Error(str(path, ": cannot read config file: ", why));
-  return parse(*text, path);
+  return parse(*text, path, overrides);
 }
 
 } // namespace splat::train::config

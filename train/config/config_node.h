@@ -57,7 +57,8 @@ public:
   [[noreturn]] void fail(std::string_view message) const;
 
   // ---- tables ----
-  // Whether the key is present (does not mark it used). Every lookup below marks what it finds used.
+  // Whether the key is present (does not mark it used). Every lookup below marks what it finds
+  // used.
   bool has(std::string_view key) const;
   // The value at key, of any kind; missing -> error. find(): nullopt when missing.
   Node child(std::string_view key) const;
