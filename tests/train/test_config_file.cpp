@@ -88,6 +88,18 @@ TEST_CASE("config files: unknown keys and conflicts in base files name those fil
   root.table("data").require<std::array<double, 3>>("mean");
   CHECK(error_of([&] { root.check_all_used(); }) ==
         dir.path("base.toml") + ":3:1: data.wokers: unknown key (data takes: mean, workers)");
+  // Reported file by file: the including file first, then its bases in the order listed.
+  write(dir, "z_base.toml", "zz = 1\n");
+  const std::string two = write(dir, "two.toml",
+                                "_base = [\"z_base.toml\", \"base.toml\"]\n[data]\nworkers = 4\n"
+                                "unknown = 1\n");
+  const Node r2 = load(two);
+  r2.table("data").require<int64_t>("workers");
+  r2.table("data").require<std::array<double, 3>>("mean");
+  CHECK(error_of([&] { r2.check_all_used(); }) ==
+        two + ":4:1: data.unknown: unknown key (data takes: mean, workers)\n" +
+            dir.path("z_base.toml") + ":1:1: zz: unknown key (the top level takes: data)\n" +
+            dir.path("base.toml") + ":3:1: data.wokers: unknown key (data takes: mean, workers)");
 
   const std::string bad =
       write(dir, "bad.toml", "_base = \"base.toml\"\n[data]\nmean = \"imagenet\"\n");

@@ -70,10 +70,13 @@ std::vector<BaseRef> take_bases(toml::table& t) {
 }
 
 // Parses one file's text and merges its bases under it. `chain`: the files being read, outermost
-// first (a base already on it is a cycle).
-toml::table read_tree(std::string_view text, const std::string& name,
-                      std::vector<fs::path>& chain) {
+// first (a base already on it is a cycle). Appends the names of the files read to `sources`: this
+// one, then its bases in the order listed (each followed by its own bases).
+toml::table read_tree(std::string_view text, const std::string& name, std::vector<fs::path>& chain,
+                      std::vector<std::string>& sources) {
   toml::table t = parse_toml(text, name);
+  sources.push_back(name);
+  const size_t bases_at = sources.size();
   const std::vector<BaseRef> bases = take_bases(t);
   // The last base wins over earlier ones: merge it first, each earlier one only fills gaps.
   for (auto b = bases.rbegin(); b != bases.rend(); ++b) {
@@ -91,7 +94,10 @@ toml::table read_tree(std::string_view text, const std::string& name,
       throw Error(str(detail::where(b->source), ": ", kBaseKey, ": cannot read ", file.string(),
                       ": ", why));
     chain.push_back(canonical);
-    toml::table base = read_tree(*base_text, file.string(), chain);
+    std::vector<std::string> base_sources;
+    toml::table base = read_tree(*base_text, file.string(), chain, base_sources);
+    sources.insert(sources.begin() + static_cast<std::ptrdiff_t>(bases_at), base_sources.begin(),
+                   base_sources.end());
     chain.pop_back();
     detail::merge(t, std::move(base), detail::Winner::into);
   }
@@ -102,9 +108,13 @@ toml::table read_tree(std::string_view text, const std::string& name,
 
 Node parse(std::string_view text, const std::string& name, std::span<const std::string> overrides) {
   std::vector<fs::path> chain{fs::weakly_canonical(name)};
-  toml::table root = read_tree(text, name, chain);
-  for (const std::string& o : overrides) detail::apply_override(root, o);
-  return Document::open(std::move(root));
+  std::vector<std::string> sources;
+  toml::table root = read_tree(text, name, chain, sources);
+  for (const std::string& o : overrides) {
+    detail::apply_override(root, o);
+    sources.push_back(detail::override_name(o));
+  }
+  return Document::open(std::move(root), std::move(sources));
 }
 
 Node load(const std::string& path, std::span<const std::string> overrides) {

@@ -173,9 +173,11 @@ void Node::check_all_used() const {
   std::vector<Unused> unused;
   collect_unused(*doc_, tnode(node_), path_, unused);
   if (unused.empty()) return;
-  // In file order (tables iterate in key order).
-  const auto order = [](const toml::source_region& r) {
-    return std::tuple(r.path ? *r.path : std::string(), r.begin.line, r.begin.column);
+  // In the order of the sources, and of lines in each (tables iterate in key order).
+  const auto order = [&](const toml::source_region& r) {
+    const auto& sources = doc_->sources;
+    const auto it = r.path ? std::find(sources.begin(), sources.end(), *r.path) : sources.end();
+    return std::tuple(it - sources.begin(), r.begin.line, r.begin.column);
   };
   std::stable_sort(unused.begin(), unused.end(), [&](const Unused& a, const Unused& b) {
     return order(a.source) < order(b.source);

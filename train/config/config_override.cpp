@@ -26,9 +26,10 @@ bool is_bare_word(std::string_view s) {
 
 } // namespace
 
+std::string override_name(std::string_view text) { return str(kOverridePrefix, text); }
+
 void apply_override(toml::table& root, std::string_view text) {
-  // The source name of everything the override sets: errors name the override.
-  const std::string name = str(kOverridePrefix, text);
+  const std::string name = override_name(text);
   const size_t eq = text.find('=');
   const std::string_view key = trim(text.substr(0, eq)), value = trim(text.substr(eq + 1));
   if (eq == std::string_view::npos || key.empty() || value.empty())

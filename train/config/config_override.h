@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <string>
 #include <string_view>
 
 namespace splat::train::config::detail {
@@ -15,5 +16,8 @@ namespace splat::train::config::detail {
 //   "--set data.workers=x: data.workers: a string cannot replace the integer at cfg.toml:3:11".
 // Keys inside arrays of tables cannot be reached (TOML key syntax has no indices).
 void apply_override(toml::table& root, std::string_view text);
+
+// The source name of what an override sets: "--set " + text.
+std::string override_name(std::string_view text);
 
 } // namespace splat::train::config::detail
