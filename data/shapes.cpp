@@ -24,20 +24,6 @@ constexpr double kMaxOcclusion = 0.4; // of an earlier object's area a new shape
 constexpr uint64_t kMinArea = 24;     // pixels; smaller shapes (mostly off-image) are redrawn
 constexpr int kAttempts = 20;         // placements tried per shape
 
-void check_options(const ShapesOptions& o) {
-  SPLAT_CHECK(o.categories >= 3 && o.categories <= kMaxShapeCategories,
-              "make-shapes: categories must be in [3, ", kMaxShapeCategories, "], got ",
-              o.categories);
-  SPLAT_CHECK(o.min_size >= 16 && o.min_size <= o.max_size,
-              "make-shapes: need 16 <= min_size <= max_size, got min_size ", o.min_size,
-              ", max_size ", o.max_size);
-  SPLAT_CHECK(o.max_size <= 4096, "make-shapes: max_size ", o.max_size, " exceeds 4096");
-  SPLAT_CHECK(o.train >= 0 && o.val >= 0, "make-shapes: image counts must be >= 0, got train ",
-              o.train, ", val ", o.val);
-  SPLAT_CHECK(o.jpeg_quality >= 1 && o.jpeg_quality <= 100,
-              "make-shapes: jpeg_quality must be in [1, 100], got ", o.jpeg_quality);
-}
-
 double uniform_in(SampleRng& rng, double lo, double hi) { return lo + (hi - lo) * rng.uniform(); }
 
 // A colour from hue, saturation and value in [0, 1].
@@ -221,6 +207,20 @@ std::optional<Placed> random_crowd(int categories, int64_t h, int64_t w, SampleR
 
 } // namespace
 
+void check_shapes_options(const ShapesOptions& o) {
+  SPLAT_CHECK(o.categories >= 3 && o.categories <= kMaxShapeCategories,
+              "make-shapes: categories must be in [3, ", kMaxShapeCategories, "], got ",
+              o.categories);
+  SPLAT_CHECK(o.min_size >= 16 && o.min_size <= o.max_size,
+              "make-shapes: need 16 <= min_size <= max_size, got min_size ", o.min_size,
+              ", max_size ", o.max_size);
+  SPLAT_CHECK(o.max_size <= 4096, "make-shapes: max_size ", o.max_size, " exceeds 4096");
+  SPLAT_CHECK(o.train >= 0 && o.val >= 0, "make-shapes: image counts must be >= 0, got train ",
+              o.train, ", val ", o.val);
+  SPLAT_CHECK(o.jpeg_quality >= 1 && o.jpeg_quality <= 100,
+              "make-shapes: jpeg_quality must be in [1, 100], got ", o.jpeg_quality);
+}
+
 std::vector<std::string> shape_category_names(int categories) {
   SPLAT_CHECK(categories >= 1 && categories <= kMaxShapeCategories,
               "shape_category_names: categories must be in [1, ", kMaxShapeCategories, "], got ",
@@ -229,7 +229,7 @@ std::vector<std::string> shape_category_names(int categories) {
 }
 
 ShapesImage generate_shapes_image(const ShapesOptions& options, int split, int64_t index) {
-  check_options(options);
+  check_shapes_options(options);
   SampleRng rng(options.seed, static_cast<uint64_t>(split), static_cast<uint64_t>(index));
   const int64_t h = rng.randint(options.min_size, options.max_size);
   const int64_t w = rng.randint(options.min_size, options.max_size);
@@ -371,7 +371,7 @@ void write_split(const std::filesystem::path& dir, const std::string& split_name
 } // namespace
 
 void make_shapes(const std::string& dir, const ShapesOptions& options) {
-  check_options(options);
+  check_shapes_options(options);
   const std::filesystem::path root(dir);
   std::filesystem::create_directories(root / "annotations");
   write_split(root, "train", 0, options.train, options);

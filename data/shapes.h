@@ -53,6 +53,10 @@ struct ShapesImage {
   std::vector<ShapeObject> objects;
 };
 
+// Throws Error naming the first invalid option (counts, sizes, categories, JPEG quality); what
+// make_shapes and generate_shapes_image check first.
+void check_shapes_options(const ShapesOptions& options);
+
 // The names of the first `categories` shape kinds (category id k + 1 is names[k]).
 std::vector<std::string> shape_category_names(int categories);
 

@@ -55,6 +55,15 @@ public:
   std::string where() const;
   // Throws splat::Error "where: path: message".
   [[noreturn]] void fail(std::string_view message) const;
+  // Returns f(), rethrowing a splat::Error it throws as fail(what): for checks that live with the
+  // structs a binding fills (a pipeline's constructor), located at the table they came from.
+  template <class F> decltype(auto) locate_errors(F&& f) const {
+    try {
+      return f();
+    } catch (const Error& e) {
+      fail(e.what());
+    }
+  }
 
   // ---- tables ----
   // Whether the key is present (does not mark it used). Every lookup below marks what it finds
