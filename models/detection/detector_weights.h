@@ -1,0 +1,15 @@
+// Loading a detector's weights from a file: an MMDetection checkpoint (.pth, renamed through
+// the mmdet key map, spec section 7.1) or a safetensors file of splat's own state-dict keys.
+// The load is strict: every missing key, every unexpected key and every shape mismatch is
+// listed in one Error that names the file, and nothing is copied unless all of it fits.
+#pragma once
+
+#include "nn/module.h"
+
+#include <string>
+
+namespace splat::models {
+
+void load_detector_weights(nn::Module& detector, const std::string& path);
+
+} // namespace splat::models
