@@ -1,0 +1,166 @@
+// The detector configs of configs/: each seed row loads, builds the spec's model (parameter
+// counts and state-dict entries of spec 6.4, the key list of spec_keys.tsv with its shapes),
+// the small shapes config builds a model of the intended size, config errors name the file,
+// the key and the line, and MMDetection-style checkpoints load strictly (generated at test time
+// by PyTorch when Debian's python3-torch is present; skipped visibly otherwise).
+#include "models/detection/detector_weights.h"
+#include "nn/checkpoint_keys.h"
+#include "nn/pth.h"
+#include "ops/copy.h"
+#include "tests/helpers.h"
+#include "tests/temp_dir.h"
+#include "train/config/config_file.h"
+#include "train/config/experiment.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+using namespace splat;
+namespace cfg = splat::train::config;
+
+namespace {
+
+const std::string kConfigs = SPLAT_SOURCE_DIR "/configs/";
+const std::string kFasterS50 = kConfigs + "resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
+const std::string kFasterS101 = kConfigs + "resnest/faster_rcnn_s101_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
+const std::string kShapes = kConfigs + "shapes/faster_rcnn_s18_fpn_shapes.toml";
+
+// key -> "AxBxC" (the TSV's shape spelling; "scalar" for a 0-d tensor) of the given components.
+std::vector<std::pair<std::string, std::string>> spec_keys(const std::vector<std::string>& components) {
+  std::ifstream in(SPLAT_SOURCE_DIR "/tests/fixtures/spec_keys.tsv");
+  REQUIRE(in);
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream row(line);
+    std::string component, key, shape;
+    std::getline(row, component, '\t');
+    std::getline(row, key, '\t');
+    std::getline(row, shape, '\t');
+    for (const auto& c : components)
+      if (c == component) keys.emplace_back(key, shape);
+  }
+  return keys;
+}
+
+std::string shape_x(const Shape& s) {
+  if (s.empty()) return "scalar";
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return out;
+}
+
+void check_seed_model(const std::string& path, const std::string& backbone, int64_t params, size_t entries) {
+  const cfg::Experiment e = cfg::load_experiment(path);
+  auto model = cfg::build_detector(e.model);
+  CHECK(model->num_parameters() == params);
+  const auto state = model->state_dict();
+  CHECK(state.size() == entries);
+  const auto expected = spec_keys({backbone, "neck", "rpn_head", "roi_head_faster"});
+  CHECK(expected.size() == entries);
+  for (const auto& [key, shape] : expected) {
+    CAPTURE(key);
+    const auto it = state.find(key);
+    REQUIRE_MESSAGE(it != state.end(), "the model has no ", key);
+    CHECK(shape_x(it->second.shape()) == shape);
+  }
+}
+
+bool have_torch() {
+  static const bool ok = std::system("/usr/bin/python3 -c 'import torch' > /dev/null 2>&1") == 0;
+  return ok;
+}
+
+std::string random_checkpoint(const std::filesystem::path& out, const std::string& extra_args = "") {
+  const std::string cmd = "/usr/bin/python3 " SPLAT_SOURCE_DIR "/scripts/fixtures/random_mmdet_checkpoint.py " +
+                          out.string() + " faster_s50 " + extra_args + " > /dev/null";
+  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "failed: ", cmd);
+  return out.string();
+}
+
+} // namespace
+
+TEST_CASE("seed configs build the spec's Faster R-CNN S-50 and S-101") {
+  check_seed_model(kFasterS50, "backbone_s50", 44'991'008, 526);
+  check_seed_model(kFasterS101, "backbone_s101", 65'782'784, 985);
+  const cfg::Experiment e = cfg::load_experiment(kFasterS50);
+  // A few of the spec's numbers as they reach the model and the data structs.
+  CHECK(e.model.two_stage.rpn_train.allowed_border == -1);
+  CHECK(e.model.two_stage.rpn_proposal_train.nms_pre == 2000);
+  CHECK(e.model.roi_head.train.sampler.num == 512);
+  CHECK(e.model.roi_head.bbox_head.coder.stds[2] == 0.2);
+  CHECK(e.model.two_stage.backbone.norm.kind == nn::NormKind::sync_batch);
+  CHECK(e.data.train.pipeline.mode == data::MultiscaleMode::range);
+  CHECK(e.schedule.milestones == std::vector<int64_t>{8, 11});
+  CHECK(e.schedule.warmup_iters == 500);
+}
+
+TEST_CASE("the shapes config builds a small detector") {
+  const cfg::Experiment e = cfg::load_experiment(kShapes);
+  auto model = cfg::build_detector(e.model);
+  MESSAGE("shapes detector: ", model->num_parameters(), " parameters");
+  CHECK(model->num_parameters() > 3'000'000);
+  CHECK(model->num_parameters() < 6'000'000);
+  CHECK(e.data.dataset.shapes.has_value());
+  CHECK(e.model.roi_head.bbox_head.num_classes == e.data.dataset.shapes->options.categories);
+}
+
+TEST_CASE("config errors name the file, the key and the line") {
+  const auto error = [](const std::vector<std::string>& overrides) {
+    return test::error_of([&] { cfg::load_experiment(kFasterS50, overrides); });
+  };
+  const std::string unknown = error({"model.rpn_head.anchor_scale=8"});
+  CHECK(unknown.find("model.rpn_head.anchor_scale") != std::string::npos);
+  CHECK(unknown.find("unknown key") != std::string::npos);
+  const std::string type = error({"model.neck.num_outs=\"five\""});
+  CHECK(type.find("model.neck.num_outs") != std::string::npos);
+  const std::string value = error({"model.backbone.depth=34"});
+  CHECK(value.find("--set model.backbone.depth=34") != std::string::npos); // the override set it
+  CHECK(value.find("depth 50 or 101") != std::string::npos);
+  CHECK(error({"model.roi_head.bbox_head.norm=\"GN\""}).find("SyncBN") != std::string::npos);
+
+  // A missing required key names its table and the file that holds the table.
+  const std::string text = R"([model]
+type = "faster_rcnn"
+num_classes = 3
+[model.backbone]
+depth = 50
+)";
+  const std::string missing = test::error_of([&] { cfg::read_model_config(cfg::parse(text, "mini.toml").table("model")); });
+  CHECK(missing.find("mini.toml:4:1: model.backbone.") != std::string::npos);
+  CHECK(missing.find("required key is missing") != std::string::npos);
+
+  // An unknown key in a file that derives from a seed config: its file and line.
+  test::TempDir tmp;
+  const auto path = tmp.dir / "mine.toml";
+  std::ofstream(path) << "_base = \"" << kFasterS50 << "\"\n[model.neck]\nout_channel = 128\n";
+  const std::string typo = test::error_of([&] { cfg::load_experiment(path.string()); });
+  CHECK(typo.find("mine.toml:3:1: model.neck.out_channel: unknown key") != std::string::npos);
+}
+
+TEST_CASE("MMDetection checkpoints load strictly through the key map" *
+          doctest::skip(!have_torch())) {
+  test::TempDir tmp;
+  auto model = cfg::build_detector(cfg::load_experiment(kFasterS50).model);
+  const std::string good = random_checkpoint(tmp.dir / "faster_s50.pth");
+  models::load_detector_weights(*model, good);
+  // The values arrived: compare with the file read back directly.
+  const auto state = nn::map_keys(nn::load_pth_state_dict(good), nn::KeyMap::mmdet);
+  for (const char* key : {"backbone.stem.0.weight", "neck.fpn_convs.3.conv.bias", "rpn_head.rpn_reg.weight",
+                          "roi_head.bbox_head.shared_fcs.0.weight", "roi_head.bbox_head.shared_convs.2.bn.running_var"}) {
+    CAPTURE(key);
+    test::check_equal(model->state_dict().at(key), state.at(key));
+  }
+  const std::string bad = random_checkpoint(tmp.dir / "broken.pth",
+                                            "--drop neck.lateral_convs.0.conv.bias --extra roi_head.mask_head.foo "
+                                            "--wrong-shape rpn_head.rpn_cls.weight");
+  const std::string msg = test::error_of([&] { models::load_detector_weights(*model, bad); });
+  CHECK(msg.find("broken.pth") != std::string::npos);
+  CHECK(msg.find("neck.lateral_convs.0.conv.bias") != std::string::npos);
+  CHECK(msg.find("roi_head.mask_head.foo") != std::string::npos);
+  CHECK(msg.find("rpn_head.rpn_cls.weight") != std::string::npos);
+  CHECK(test::error_of([&] { models::load_detector_weights(*model, (tmp.dir / "none.pth").string()); })
+            .find("no such checkpoint file") != std::string::npos);
+}
