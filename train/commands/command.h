@@ -16,17 +16,17 @@ struct Command {
 };
 using Commands = std::vector<Command>;
 
-// `splat bench matmul|conv` (train/bench.cpp); bench is the `bench` subcommand.
+// `splat bench matmul|conv` (train/bench/bench.cpp); bench is the `bench` subcommand.
 void add_bench_commands(CLI::App& bench, Commands& out);
-// `splat demo` (train/demo.cpp).
+// `splat demo` (train/commands/demo.cpp).
 void add_demo_command(CLI::App& app, Commands& out);
-// `splat make-shapes`, `splat browse-dataset`, `splat bench data` (train/data_commands.cpp).
+// `splat make-shapes`, `splat browse-dataset`, `splat bench data` (train/commands/data_commands.cpp).
 void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out);
-// `splat convert` (train/convert_command.cpp).
+// `splat convert` (train/commands/convert_command.cpp).
 void add_convert_command(CLI::App& app, Commands& out);
-// `splat classify` (train/classify_command.cpp).
+// `splat classify` (train/commands/classify_command.cpp).
 void add_classify_command(CLI::App& app, Commands& out);
-// `splat info` (train/info_command.cpp).
+// `splat info` (train/commands/info_command.cpp).
 void add_info_command(CLI::App& app, Commands& out);
 
 } // namespace splat::train

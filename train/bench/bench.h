@@ -2,7 +2,7 @@
 // configuration so scripts/bench_vs_torch.py can parse and compare it.
 #pragma once
 
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include <algorithm>
 #include <chrono>
@@ -30,12 +30,12 @@ template <class F> double best_seconds(F&& fn, double min_seconds, int min_reps 
 // Square f32 GEMMs: prints "matmul n=N gflops=G threads=T" per size.
 void bench_matmul(const std::vector<int64_t>& sizes, double min_seconds);
 
-// The distinct conv2d shapes of ResNeSt-50 at 224x224 (train/bench_conv.cpp): prints one line per
+// The distinct conv2d shapes of ResNeSt-50 at 224x224 (train/bench/conv.cpp): prints one line per
 // shape with ms and GFLOP/s, forward and, with backward, forward+backward, then the total.
 void bench_conv(int64_t batch, double min_seconds, bool backward);
 // Declares `splat bench conv [--batch N] [--min-seconds S] [--backward]`.
 void add_bench_conv_command(CLI::App& bench, Commands& out);
-// `splat bench model` (train/bench_model.cpp) and `splat bench allreduce` (train/bench_allreduce.cpp).
+// `splat bench model` (train/bench/model.cpp) and `splat bench allreduce` (train/bench/allreduce.cpp).
 void add_bench_model_command(CLI::App& bench, Commands& out);
 void add_bench_allreduce_command(CLI::App& bench, Commands& out);
 

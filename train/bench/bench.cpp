@@ -1,6 +1,6 @@
-#include "train/bench.h"
+#include "train/bench/bench.h"
 
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include "core/threads.h"
 #include "ops/matmul.h"

@@ -1,6 +1,6 @@
-#include "train/demo.h"
+#include "train/commands/demo.h"
 
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"

@@ -1,7 +1,7 @@
 // The `splat` command. Subcommands grow with the roadmap (design.md section 8) and register
 // themselves through train/command.h; errors print one line and exit non-zero.
 #include "core/threads.h"
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include <cstdio>
 #include <exception>

@@ -2,7 +2,7 @@
 // on, so that a result or a bug report says which code produced it.
 #include "core/build_info.h"
 #include "core/threads.h"
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include <cstdio>
 

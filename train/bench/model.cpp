@@ -10,8 +10,8 @@
 #include "ops/copy.h"
 #include "ops/loss.h"
 #include "ops/random.h"
-#include "train/bench.h"
-#include "train/command.h"
+#include "train/bench/bench.h"
+#include "train/commands/command.h"
 #include "train/sgd.h"
 
 #include <cstdio>

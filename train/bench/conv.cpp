@@ -10,7 +10,7 @@
 // computes the gradients of x, weight and bias (the leaves' .grad is reset before each run, as
 // `x.grad = None` does in PyTorch). A convolution of C*M MACs counts 2 C M flops forward and
 // three times that forward+backward.
-#include "train/bench.h"
+#include "train/bench/bench.h"
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"

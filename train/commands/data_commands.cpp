@@ -8,7 +8,7 @@
 #include "data/loader.h"
 #include "data/sampler.h"
 #include "data/shapes.h"
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include <unistd.h>
 

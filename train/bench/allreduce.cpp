@@ -4,8 +4,8 @@
 // Run it under `mpirun -np N splat bench allreduce`; rank 0 prints one line per size.
 #include "core/cuda/runtime.h"
 #include "ops/copy.h"
-#include "train/bench.h"
-#include "train/command.h"
+#include "train/bench/bench.h"
+#include "train/commands/command.h"
 #include "train/distributed.h"
 
 #include <cstdio>

@@ -4,7 +4,7 @@
 #include "core/safetensors.h"
 #include "nn/checkpoint_keys.h"
 #include "nn/pth.h"
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include <cstdio>
 #include <memory>

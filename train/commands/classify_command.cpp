@@ -21,7 +21,7 @@
 #include "ops/softmax.h"
 #include "ops/sort.h"
 #include "ops/view.h"
-#include "train/command.h"
+#include "train/commands/command.h"
 
 #include <cmath>
 #include <cstdio>
