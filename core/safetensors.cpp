@@ -3,6 +3,9 @@
 // integers. Byte positions in its errors count from the first header byte (file offset 8).
 #include "core/safetensors.h"
 
+#include "core/atomic_file.h"
+#include "core/json_writer.h"
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -16,9 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 namespace splat {
 namespace {
@@ -409,24 +410,6 @@ void check_coverage(const std::string& where, const std::vector<const Entry*>& s
               ") of the data buffer belong to no tensor (holes are not allowed)");
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
-
 // ---- files -----------------------------------------------------------------------------------
 
 struct FileCloser {
@@ -462,52 +445,6 @@ std::vector<char> gather_bytes(const Tensor& t) {
   }
   return buf;
 }
-
-// A temporary file beside the target, renamed over it by commit() and removed in every other case.
-class AtomicFile {
-public:
-  AtomicFile(const std::string& path, const std::string& where)
-      : path_(path), tmp_(str(path, ".tmp.", ::getpid())), where_(where) {
-    f_.reset(std::fopen(tmp_.c_str(), "wb"));
-    SPLAT_CHECK(f_ != nullptr, where_, ": cannot create the temporary file '", tmp_, "': ",
-                std::strerror(errno));
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  ~AtomicFile() {
-    f_.reset();
-    if (!committed_) std::remove(tmp_.c_str());
-  }
-
-  void write(const void* data, size_t n) {
-    SPLAT_CHECK(n == 0 || std::fwrite(data, 1, n, f_.get()) == n, where_, ": cannot write '", tmp_,
-                "': ", std::strerror(errno));
-  }
-
-  void commit() {
-    SPLAT_CHECK(std::fflush(f_.get()) == 0 && ::fsync(::fileno(f_.get())) == 0, where_,
-                ": cannot flush '", tmp_, "' to disk: ", std::strerror(errno));
-    SPLAT_CHECK(std::fclose(f_.release()) == 0, where_, ": cannot close '", tmp_, "': ",
-                std::strerror(errno));
-    SPLAT_CHECK(std::rename(tmp_.c_str(), path_.c_str()) == 0, where_, ": cannot rename '", tmp_,
-                "' over it: ", std::strerror(errno));
-    committed_ = true;
-    // The rename itself is durable only once the directory entry reaches the disk.
-    std::string dir = std::filesystem::path(path_).parent_path().string();
-    if (dir.empty()) dir = ".";
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    const bool synced = fd >= 0 && ::fsync(fd) == 0;
-    const int err = errno;
-    if (fd >= 0) ::close(fd);
-    SPLAT_CHECK(synced, where_, ": written, but its directory '", dir, "' could not be synced: ",
-                std::strerror(err));
-  }
-
-private:
-  std::string path_, tmp_, where_;
-  FilePtr f_;
-  bool committed_ = false;
-};
 
 } // namespace
 
