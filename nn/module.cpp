@@ -120,16 +120,20 @@ LoadResult Module::load_state_dict(const std::map<std::string, Tensor>& state, b
   for (const auto& [key, t] : state)
     if (!own_keys.count(key)) result.unexpected.push_back(key);
 
+  // One line however many keys are wrong (commands print errors as one line): every key, in
+  // groups separated by "; ".
   auto list = [](const char* what, const std::vector<std::string>& keys) {
     std::string s;
-    if (!keys.empty()) s += str("\n  ", keys.size(), " ", what, ":");
-    for (const auto& k : keys) s += "\n    " + k;
+    if (!keys.empty()) s += str("; ", keys.size(), " ", what, ": ");
+    for (size_t i = 0; i < keys.size(); ++i) s += (i ? ", " : "") + keys[i];
     return s;
   };
   const bool bad = !mismatched.empty() || (strict && (!result.missing.empty() || !result.unexpected.empty()));
-  SPLAT_CHECK(!bad, type_name_, ".load_state_dict", strict ? " (strict)" : "", " failed:",
-              list("shape mismatches", mismatched), strict ? list("missing keys", result.missing) : "",
-              strict ? list("unexpected keys", result.unexpected) : "");
+  if (bad) {
+    std::string what = list("shape mismatches", mismatched);
+    if (strict) what += list("missing keys", result.missing) + list("unexpected keys", result.unexpected);
+    throw Error(str(type_name_, ".load_state_dict", strict ? " (strict)" : "", " failed: ", what.substr(2)));
+  }
 
   autograd::NoGradGuard no_grad;
   for (auto& [key, t] : own) {
