@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <numeric>
 
 namespace splat::data {
 namespace {
@@ -171,6 +173,17 @@ void draw_text(const Tensor& image, int64_t x, int64_t y, std::string_view text,
   }
 }
 
+int tag_scale(int64_t h, int64_t w) {
+  return static_cast<int>(std::max<int64_t>(1, std::min(h, w) / 300));
+}
+
+void draw_tagged_box(const Tensor& image, const float* box, std::string_view text, Rgb color,
+                     int scale) {
+  draw_box(image, box[0], box[1], box[2], box[3], color, 2 * scale);
+  const int64_t x = std::lround(box[0]), y = std::lround(box[1]) - text_height(scale);
+  draw_text(image, x, std::max<int64_t>(y, 0), text, Rgb{255, 255, 255}, color, scale);
+}
+
 Tensor render_sample(const Sample& sample, const std::vector<std::string>& class_names,
                      const Normalization& norm) {
   const Tensor& chw = sample.image;
@@ -209,24 +222,52 @@ Tensor render_sample(const Sample& sample, const std::vector<std::string>& class
       blend_mask(out, m, palette_color(k), 0.45);
     }
   }
-  const Rgb white{255, 255, 255}, grey{160, 160, 160};
-  // Text and lines grow with the picture so they stay legible on upscaled training images.
-  const int scale = static_cast<int>(std::max<int64_t>(1, std::min(h, w) / 300));
-  auto tag = [&](const float* b, const std::string& text, Rgb color) {
-    draw_box(out, b[0], b[1], b[2], b[3], color, 2 * scale);
-    const int64_t x = std::lround(b[0]), y = std::lround(b[1]) - text_height(scale);
-    draw_text(out, x, std::max<int64_t>(y, 0), text, white, color, scale);
-  };
+  const Rgb grey{160, 160, 160};
+  const int scale = tag_scale(h, w);
   for (int64_t k = 0; k < n; ++k) {
     const int64_t label = labels.data<int64_t>()[k];
     const std::string name = label >= 0 && label < static_cast<int64_t>(class_names.size())
                                  ? class_names[static_cast<size_t>(label)]
                                  : std::to_string(label);
-    tag(boxes.data<float>() + k * 4, name, palette_color(k));
+    draw_tagged_box(out, boxes.data<float>() + k * 4, name, palette_color(k), scale);
   }
   if (t.ignore_boxes.defined() && t.ignore_boxes.numel() > 0) {
     const Tensor ign = contiguous_cpu(t.ignore_boxes);
-    for (int64_t k = 0; k < ign.size(0); ++k) tag(ign.data<float>() + k * 4, "crowd", grey);
+    for (int64_t k = 0; k < ign.size(0); ++k)
+      draw_tagged_box(out, ign.data<float>() + k * 4, "crowd", grey, scale);
+  }
+  return out;
+}
+
+Tensor draw_detections(const Tensor& image, const Tensor& boxes, const Tensor& labels,
+                       const Tensor& scores, const std::vector<std::string>& class_names) {
+  check_cpu_tensor("draw_detections", "image", image, DType::u8, 3);
+  check_cpu_tensor("draw_detections", "boxes", boxes, DType::f32, 2);
+  check_cpu_tensor("draw_detections", "labels", labels, DType::i64, 1);
+  check_cpu_tensor("draw_detections", "scores", scores, DType::f32, 1);
+  const int64_t n = boxes.size(0);
+  SPLAT_CHECK(image.size(2) == 3 && boxes.size(1) == 4 && labels.size(0) == n &&
+                  scores.size(0) == n,
+              "draw_detections: image ", shape_str(image.shape()), ", boxes ",
+              shape_str(boxes.shape()), ", labels ", shape_str(labels.shape()), " and scores ",
+              shape_str(scores.shape()), " are not an (H, W, 3) image and K detections");
+  Tensor out = Tensor::empty(image.shape(), DType::u8);
+  std::memcpy(out.raw_data(), contiguous_cpu(image).raw_data(), static_cast<size_t>(image.numel()));
+  const Tensor b = contiguous_cpu(boxes), l = contiguous_cpu(labels), s = contiguous_cpu(scores);
+  const int scale = tag_scale(out.size(0), out.size(1));
+  // Lowest score first, so the most confident tags end up on top where boxes overlap.
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t i, int64_t j) { return s.data<float>()[i] < s.data<float>()[j]; });
+  for (const int64_t k : order) {
+    const int64_t label = l.data<int64_t>()[k];
+    const bool named = label >= 0 && label < static_cast<int64_t>(class_names.size());
+    char score[16];
+    std::snprintf(score, sizeof score, " %.2f", static_cast<double>(s.data<float>()[k]));
+    const std::string text =
+        (named ? class_names[static_cast<size_t>(label)] : std::to_string(label)) + score;
+    draw_tagged_box(out, b.data<float>() + k * 4, text, palette_color(std::max<int64_t>(label, 0)), scale);
   }
   return out;
 }

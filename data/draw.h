@@ -42,6 +42,14 @@ void draw_text(const Tensor& image, int64_t x, int64_t y, std::string_view text,
 int64_t text_width(std::string_view text, int scale = 1);
 int64_t text_height(int scale = 1);
 
+// A box outline with a text tag (white on the box colour) above its top-left corner, moved inside
+// the image when the box touches the top edge; line and text sizes follow `scale`.
+void draw_tagged_box(const Tensor& image, const float* box, std::string_view text, Rgb color,
+                     int scale);
+// The line and text scale for a picture of this height and width: grows with the picture so tags
+// stay legible on large images.
+int tag_scale(int64_t h, int64_t w);
+
 // A picture of a transformed sample as browse-dataset shows it: the normalised (3, Hp, Wp) image
 // de-normalised with `norm` (padding included, so it shows as the mean colour), each object's
 // mask blended translucently and its box outlined in the colour of its index, a label tag
@@ -49,5 +57,11 @@ int64_t text_height(int scale = 1);
 // tagged "crowd". Masks may be undefined. Returns a new (Hp, Wp, 3) u8 image.
 Tensor render_sample(const Sample& sample, const std::vector<std::string>& class_names,
                      const Normalization& norm);
+
+// A copy of the u8 (H, W, 3) image with detections drawn: box k of boxes (K, 4) f32 x1 y1 x2 y2
+// in the image's pixels, outlined in its class's palette colour and tagged
+// "class_names[label] 0.87" (the number when the label is out of range).
+Tensor draw_detections(const Tensor& image, const Tensor& boxes, const Tensor& labels,
+                       const Tensor& scores, const std::vector<std::string>& class_names);
 
 } // namespace splat::data

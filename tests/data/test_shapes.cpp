@@ -8,6 +8,7 @@
 #include "data/image.h"
 #include "data/loader.h"
 #include "data/sampler.h"
+#include "ops/copy.h"
 #include "tests/helpers.h"
 #include "tests/temp_dir.h"
 
@@ -173,6 +174,32 @@ TEST_CASE("render_sample: de-normalised image with masks, boxes and label tags")
   CHECK(count_color(img, {255, 255, 255}) > 10); // glyph pixels
   s.image = Tensor::empty({40, 50, 3}, DType::u8);
   CHECK_THROWS_WITH_ALL(render_sample(s, {}, norm), "render_sample", "(3, H, W) f32");
+}
+
+TEST_CASE("draw_detections: class-coloured boxes tagged with name and score, best on top") {
+  Tensor img = Tensor::empty({60, 80, 3}, DType::u8);
+  std::fill_n(img.data<uint8_t>(), img.numel(), uint8_t{0});
+  // Two overlapping boxes sharing their left edge x = 10; the second scores higher.
+  const Tensor boxes = ops::from_vector<float>({10, 20, 40, 50, 10, 25, 60, 45}, {2, 4});
+  const Tensor labels = ops::from_vector<int64_t>({0, 2}, {2});
+  const Tensor scores = ops::from_vector<float>({0.4f, 0.9f}, {2});
+  const Tensor out = draw_detections(img, boxes, labels, scores, {"zero", "one", "two"});
+  REQUIRE(out.shape() == Shape{60, 80, 3});
+  CHECK(count_color(img, {0, 0, 0}) == 60 * 80); // the input is left alone
+  const Rgb low = palette_color(0), high = palette_color(2);
+  CHECK(pixel(out, 49, 30)[0] == low.r);  // bottom edge of the first box only (2 px thick)
+  CHECK(pixel(out, 48, 30)[1] == low.g);
+  CHECK(pixel(out, 47, 30)[0] == 0);      // inside it
+  CHECK(pixel(out, 35, 59)[2] == high.b); // right edge of the second box
+  CHECK(pixel(out, 30, 10)[0] == high.r); // the shared edge: the more confident box is on top
+  CHECK(pixel(out, 30, 10)[1] == high.g);
+  CHECK(count_color(out, {255, 255, 255}) > 20); // the glyphs of "ZERO 0.40" and "TWO 0.90"
+  // No detections: an unchanged copy.
+  const Tensor none = draw_detections(img, Tensor::empty({0, 4}, DType::f32),
+                                      Tensor::empty({0}, DType::i64), Tensor::empty({0}, DType::f32), {});
+  CHECK(count_color(none, {0, 0, 0}) == 60 * 80);
+  CHECK_THROWS_WITH_ALL(draw_detections(img, boxes, labels, ops::from_vector<float>({0.5f}, {1}), {}),
+                        "draw_detections", "[1]", "K detections");
 }
 
 TEST_CASE("palette_color: distinct neighbours, cyclic") {
