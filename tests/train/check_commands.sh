@@ -21,4 +21,12 @@ grep -q "^splat: error: .*unsupported storage type torch.ComplexFloatStorage" <<
 [ "$(ls "$tmp/browse"/*.png | wc -l)" -eq 2 ] || fail "browse-dataset: expected 2 PNGs"
 out=$("$splat" browse-dataset --data "$tmp/nowhere" --out "$tmp/b2" 2>&1) && fail "browse-dataset accepted a missing dataset"
 grep -q "^splat: error: " <<< "$out" || fail "browse-dataset error: $out"
+
+# splat infer's errors (run_infer itself is tested in tests/train/test_infer.cpp, with weights).
+shapes_cfg="$src/configs/shapes/faster_rcnn_s18_fpn_shapes.toml"
+img=$(ls "$tmp/shapes/val"/* | head -1)
+out=$("$splat" infer "$shapes_cfg" "$tmp/none.safetensors" "$img" --out "$tmp/infer" 2>&1) && fail "infer accepted a missing checkpoint"
+grep -q "^splat: error: .*none.safetensors: no such checkpoint file$" <<< "$out" || fail "infer checkpoint error: $out"
+out=$("$splat" infer "$shapes_cfg" "$tmp/none.safetensors" "$tmp/none.jpg" --out "$tmp/infer" 2>&1) && fail "infer accepted a missing image"
+grep -q "^splat: error: .*none.jpg: no such image file$" <<< "$out" || fail "infer image error: $out"
 echo "PASS"
