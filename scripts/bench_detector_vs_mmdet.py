@@ -22,8 +22,9 @@ RSS measured after it is inference's own; the peak after training is the overall
 includes the Python interpreter and the torch libraries (the RSS before the model is built is
 printed as the baseline).
 
-The splat side: `$SPLAT_BIN --threads T bench detector --config CONFIG --batch B --size S
---iters N --json` (SPLAT_BIN defaults to build/train/splat), skipped with a message when the
+The splat side: `$SPLAT_BIN --threads T bench detector --config CONFIG.toml --batch B --size S
+--iters N --json` (SPLAT_BIN defaults to build/train/splat; CONFIG.toml is the splat config of
+the same seed row, CONFIGS below), skipped with a message when the
 binary is missing or has no `bench detector`. Its last stdout line must be a JSON object with at
 least
   train_images_per_s      float, training step images/s (fastest run after a warm-up)
@@ -43,7 +44,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPLAT = os.environ.get("SPLAT_BIN", os.path.join(ROOT, "build", "train", "splat"))
-CONFIGS = {"faster_s50": "faster-rcnn_s50_fpn_syncbn-backbone+head_ms-range-1x_coco.py"}
+# --config name -> (MMDetection's config file, splat's config file): the same seed row.
+CONFIGS = {"faster_s50": ("faster-rcnn_s50_fpn_syncbn-backbone+head_ms-range-1x_coco.py",
+                          "configs/resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml")}
 
 
 def long_side(short):
@@ -88,7 +91,7 @@ def mmdet_bench(args):
 
     register_all_modules()
     cfg = Config.fromfile(os.path.join(os.path.dirname(mmdet.__file__), ".mim", "configs",
-                                       "resnest", CONFIGS[args.config]))
+                                       "resnest", CONFIGS[args.config][0]))
     model_cfg = mmcv_ops_standin.sync_bn_to_bn(cfg.model.to_dict())
     model_cfg["backbone"].pop("init_cfg", None)
     torch.manual_seed(0)
@@ -157,7 +160,8 @@ def splat_has_detector_bench():
 
 
 def splat_bench(args):
-    cmd = [SPLAT, "--threads", str(args.threads), "bench", "detector", "--config", args.config,
+    cmd = [SPLAT, "--threads", str(args.threads), "bench", "detector", "--config",
+           os.path.join(ROOT, CONFIGS[args.config][1]),
            "--batch", str(args.batch), "--size", str(args.size), "--iters", str(args.iters), "--json"]
     text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     out = json.loads(text.strip().splitlines()[-1])
@@ -212,7 +216,8 @@ def main():
               f"{mib(theirs['baseline_rss_bytes'])}); losses finite: {theirs['losses_finite']}; "
               f"{theirs['versions']}")
     if ours:
-        print(f"splat: peak tensor memory {mib(ours['peak_memory_bytes'])}")
+        print(f"splat: peak tensor memory {mib(ours['peak_memory_bytes'])}, peak RSS "
+              f"{mib(ours['peak_rss_bytes'])} (after inference {mib(ours['inference_peak_rss_bytes'])})")
 
 
 if __name__ == "__main__":

@@ -22,11 +22,15 @@ grep -q "^splat: error: .*unsupported storage type torch.ComplexFloatStorage" <<
 out=$("$splat" browse-dataset --data "$tmp/nowhere" --out "$tmp/b2" 2>&1) && fail "browse-dataset accepted a missing dataset"
 grep -q "^splat: error: " <<< "$out" || fail "browse-dataset error: $out"
 
-# splat infer's errors (run_infer itself is tested in tests/train/test_infer.cpp, with weights).
+# The detector commands (run_infer itself is tested in tests/train/test_infer.cpp, with weights).
 shapes_cfg="$src/configs/shapes/faster_rcnn_s18_fpn_shapes.toml"
 img=$(ls "$tmp/shapes/val"/* | head -1)
 out=$("$splat" infer "$shapes_cfg" "$tmp/none.safetensors" "$img" --out "$tmp/infer" 2>&1) && fail "infer accepted a missing checkpoint"
 grep -q "^splat: error: .*none.safetensors: no such checkpoint file$" <<< "$out" || fail "infer checkpoint error: $out"
 out=$("$splat" infer "$shapes_cfg" "$tmp/none.safetensors" "$tmp/none.jpg" --out "$tmp/infer" 2>&1) && fail "infer accepted a missing image"
 grep -q "^splat: error: .*none.jpg: no such image file$" <<< "$out" || fail "infer image error: $out"
+out=$("$splat" bench detector --config "$shapes_cfg" --batch 2 --size 64 --iters 1 --json) || fail "bench detector"
+grep -q '"train_images_per_s": [0-9.]*, "inference_images_per_s": [0-9.]*, "peak_memory_bytes": [1-9]' <<< "$out" ||
+  fail "bench detector output: $out"
+"$splat" bench detector --config "$shapes_cfg" --batch 1 > /dev/null 2>&1 && fail "bench detector trained on 1 image"
 echo "PASS"

@@ -34,6 +34,7 @@ void add_bench_commands(CLI::App& bench, Commands& out) {
   out.push_back({mm, [o] { bench_matmul(o->sizes, o->min_seconds); }});
   add_bench_conv_command(bench, out);
   add_bench_model_command(bench, out);
+  add_bench_detector_command(bench, out);
   add_bench_allreduce_command(bench, out);
 }
 

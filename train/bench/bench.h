@@ -35,8 +35,10 @@ void bench_matmul(const std::vector<int64_t>& sizes, double min_seconds);
 void bench_conv(int64_t batch, double min_seconds, bool backward);
 // Declares `splat bench conv [--batch N] [--min-seconds S] [--backward]`.
 void add_bench_conv_command(CLI::App& bench, Commands& out);
-// `splat bench model` (train/bench/model.cpp) and `splat bench allreduce` (train/bench/allreduce.cpp).
+// `splat bench model` (train/bench/model.cpp), `splat bench detector` (train/bench/detector.cpp)
+// and `splat bench allreduce` (train/bench/allreduce.cpp).
 void add_bench_model_command(CLI::App& bench, Commands& out);
+void add_bench_detector_command(CLI::App& bench, Commands& out);
 void add_bench_allreduce_command(CLI::App& bench, Commands& out);
 
 } // namespace splat::train
