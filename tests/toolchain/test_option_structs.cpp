@@ -22,7 +22,7 @@
 #include "ops/pool.h"
 #include "ops/roi_align.h"
 #include "train/reducer.h"
-#include "train/sgd.h"
+#include "train/optim/sgd.h"
 
 #include <doctest/doctest.h>
 

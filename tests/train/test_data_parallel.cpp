@@ -16,7 +16,7 @@
 #include "tests/helpers.h"
 #include "train/distributed.h"
 #include "train/reducer.h"
-#include "train/sgd.h"
+#include "train/optim/sgd.h"
 
 using namespace splat;
 using namespace splat::train;

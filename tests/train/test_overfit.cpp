@@ -7,7 +7,7 @@
 #include "ops/random.h"
 #include "ops/reduce.h"
 #include "tests/helpers.h"
-#include "train/sgd.h"
+#include "train/optim/sgd.h"
 
 #include <cmath>
 

@@ -3,7 +3,7 @@
 #include "core/safetensors.h"
 #include "ops/copy.h"
 #include "tests/helpers.h"
-#include "train/sgd.h"
+#include "train/optim/sgd.h"
 
 using namespace splat;
 using splat::test::check_close;
@@ -28,5 +28,5 @@ TEST_CASE("Sgd matches torch.optim.SGD step for step") {
 
 TEST_CASE("Sgd refuses parameters that do not require grad") {
   CHECK_THROWS_WITH_AS(train::Sgd({ops::zeros({2})}, {}),
-                       "Sgd: every parameter must require grad (got one of shape [2] that does not)", Error);
+                       "Sgd: every parameter must require grad (group 0 has one of shape [2] that does not)", Error);
 }

@@ -16,7 +16,7 @@
 #include "ops/random.h"
 #include "train/bench/bench.h"
 #include "train/config/experiment.h"
-#include "train/sgd.h"
+#include "train/optim/sgd.h"
 
 #include <cmath>
 #include <cstdio>

@@ -12,7 +12,7 @@
 #include "ops/random.h"
 #include "train/bench/bench.h"
 #include "train/commands/command.h"
-#include "train/sgd.h"
+#include "train/optim/sgd.h"
 
 #include <cstdio>
 #include <memory>
