@@ -95,6 +95,8 @@ TEST_CASE("seed configs build the spec's Faster R-CNN S-50 and S-101") {
   CHECK(e.data.train.pipeline.mode == data::MultiscaleMode::range);
   CHECK(e.schedule.milestones == std::vector<int64_t>{8, 11});
   CHECK(e.schedule.warmup_iters == 500);
+  CHECK(e.schedule.norm_decay_mult == 1.0); // spec 5: weight decay on all parameters
+  CHECK(e.schedule.bias_decay_mult == 1.0);
 }
 
 TEST_CASE("the shapes config builds a small detector") {

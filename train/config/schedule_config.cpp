@@ -28,13 +28,20 @@ ScheduleConfig read_schedule_config(const Node& t) {
     s.nesterov = t.require<bool>("nesterov");
   } else {
     s.betas = t.require<std::array<double, 2>>("betas");
+    for (const double b : s.betas)
+      if (b < 0 || b >= 1) t.child("betas").fail("must be in [0, 1)");
+    s.eps = t.require<double>("eps");
+    if (s.eps <= 0) t.child("eps").fail("must be positive");
   }
   s.weight_decay = at_least<double>(t, "weight_decay", 0.0);
+  s.norm_decay_mult = at_least<double>(t, "norm_decay_mult", 0.0);
+  s.bias_decay_mult = at_least<double>(t, "bias_decay_mult", 0.0);
   s.grad_clip = at_least<double>(t, "grad_clip", 0.0);
   s.warmup = t.require_enum<S::Warmup>("warmup", kWarmups);
   if (s.warmup == S::Warmup::linear) {
-    s.warmup_iters = at_least<int64_t>(t, "warmup_iters", 1);
+    s.warmup_iters = at_least<int64_t>(t, "warmup_iters", 2);
     s.warmup_ratio = t.require<double>("warmup_ratio");
+    if (s.warmup_ratio <= 0 || s.warmup_ratio > 1) t.child("warmup_ratio").fail("must be in (0, 1]");
   }
   s.epochs = at_least<int64_t>(t, "epochs", 1);
   s.policy = t.require_enum<S::Policy>("policy", kPolicies);

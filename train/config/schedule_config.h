@@ -3,7 +3,9 @@
 // are read and checked here so a config states them all:
 //
 //   [schedule]   optimizer = "SGD" | "AdamW", lr, total_batch (the batch lr is set for),
-//                momentum (SGD), betas (AdamW), weight_decay, nesterov (SGD), grad_clip (max
+//                momentum (SGD), betas and eps (AdamW), weight_decay, norm_decay_mult and
+//                bias_decay_mult (parameter groups, train/optim/param_groups.h; 1 = decay on
+//                all parameters as spec 5 says), nesterov (SGD), grad_clip (max
 //                gradient norm; 0 = none), warmup = "none" | "linear", warmup_iters,
 //                warmup_ratio, policy = "step" | "cosine", milestones (epochs, step), gamma
 //                (step), min_lr_ratio (cosine), epochs, checkpoint_interval, eval_interval
@@ -26,7 +28,9 @@ struct ScheduleConfig {
   int64_t total_batch = 0;
   double momentum = 0;               // SGD
   std::array<double, 2> betas{};     // AdamW
+  double eps = 0;                    // AdamW
   double weight_decay = 0;
+  double norm_decay_mult = 1, bias_decay_mult = 1;
   bool nesterov = false;
   double grad_clip = 0;
   Warmup warmup = Warmup::none;
