@@ -26,6 +26,8 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out);
 void add_convert_command(CLI::App& app, Commands& out);
 // `splat classify` (train/commands/classify_command.cpp).
 void add_classify_command(CLI::App& app, Commands& out);
+// `splat train` (train/commands/train_command.cpp).
+void add_train_command(CLI::App& app, Commands& out);
 // `splat infer` (train/commands/infer_command.cpp).
 void add_infer_command(CLI::App& app, Commands& out);
 // `splat info` (train/commands/info_command.cpp).

@@ -1,0 +1,30 @@
+// `splat train CONFIG [--data DIR] [--work-dir DIR] [--resume CKPT] ...`: train/trainer/trainer.h
+// does the work; this file declares the options.
+#include "train/commands/command.h"
+#include "train/trainer/trainer.h"
+
+#include <cstdio>
+#include <memory>
+
+namespace splat::train {
+
+void add_train_command(CLI::App& app, Commands& out) {
+  auto o = std::make_shared<TrainOptions>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a detector as its config says");
+  cmd->add_option("config", o->config, "Detector config (configs/*.toml)")->required();
+  cmd->add_option("--data", o->data, "Dataset folder (the shapes dir or the COCO root)");
+  cmd->add_option("--work-dir", o->work_dir, "Logs and checkpoints (default work_dirs/<config name>)");
+  cmd->add_option("--resume", o->resume, "Continue from this training checkpoint");
+  cmd->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--log-interval", o->log_interval, "Iterations per log line")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-iters", o->max_iters, "Stop after this many iterations in all (with a checkpoint)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--set", o->overrides, "Config overrides key.path=value (repeatable)");
+  out.push_back({cmd, [o] {
+    const TrainSummary s = run_training(*o);
+    std::printf("trained %lld iterations in %.1f min; last checkpoint %s\n",
+                static_cast<long long>(s.iterations), s.seconds / 60, s.last_checkpoint.c_str());
+  }});
+}
+
+} // namespace splat::train

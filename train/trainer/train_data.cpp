@@ -1,0 +1,73 @@
+#include "train/trainer/train_data.h"
+
+#include "core/error.h"
+#include "data/shapes.h"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace splat::train {
+namespace {
+
+std::unique_ptr<data::CocoSampleDataset> make_dataset(const config::DataConfig& c) {
+  const config::SplitFiles& files = c.dataset.train;
+  SPLAT_CHECK(std::filesystem::is_regular_file(files.annotations), files.annotations,
+              ": no such annotation file (data.dataset in the config, or --data)");
+  SPLAT_CHECK(std::filesystem::is_directory(files.images), files.images, ": no such image folder");
+  auto coco = std::make_shared<const data::CocoDataset>(data::CocoDataset::load(files.annotations));
+  std::vector<size_t> images = data::training_images(*coco, c.train.min_image_size);
+  SPLAT_CHECK(!images.empty(), files.annotations, ": no image with annotations of at least ",
+              c.train.min_image_size, " px to train on");
+  return std::make_unique<data::CocoSampleDataset>(
+      coco, files.images, std::move(images), std::make_shared<const data::TrainPipeline>(c.train.pipeline),
+      c.seed, c.train.with_masks);
+}
+
+} // namespace
+
+void prepare_dataset(const config::DatasetConfig& d) {
+  if (!d.shapes || std::filesystem::is_regular_file(d.train.annotations)) return;
+  std::printf("generating the shapes dataset in %s (%lld train, %lld val images)\n", d.shapes->dir.c_str(),
+              static_cast<long long>(d.shapes->options.train), static_cast<long long>(d.shapes->options.val));
+  std::fflush(stdout);
+  data::make_shapes(d.shapes->dir, d.shapes->options);
+}
+
+TrainData::TrainData(const config::DataConfig& c, int rank, int world)
+    : dataset_(make_dataset(c)),
+      sampler_(c.train.batching == config::Batching::aspect_ratio_groups
+                   ? decltype(sampler_)(data::GroupedBatchSampler(dataset_->aspect_ratio_flags(), c.train.batch_size,
+                                                                  rank, world, c.seed))
+                   : decltype(sampler_)(data::DistributedSampler(dataset_->size(), rank, world, c.seed))),
+      batch_size_(c.train.batch_size) {}
+
+std::vector<std::vector<size_t>> TrainData::batches(int64_t epoch) {
+  return std::visit(
+      [&](auto& s) {
+        s.set_epoch(epoch);
+        if constexpr (std::is_same_v<std::decay_t<decltype(s)>, data::GroupedBatchSampler>) {
+          return s.batches();
+        } else {
+          // drop_last: a short final batch could hold a single image, which training-mode BN
+          // over the split-attention features refuses.
+          auto b = s.batches(batch_size_);
+          if (!b.empty() && b.back().size() < batch_size_) b.pop_back();
+          return b;
+        }
+      },
+      sampler_);
+}
+
+size_t TrainData::batches_per_epoch() const {
+  return std::visit(
+      [&](const auto& s) -> size_t {
+        if constexpr (std::is_same_v<std::decay_t<decltype(s)>, data::GroupedBatchSampler>) {
+          return s.num_batches();
+        } else {
+          return s.size() / batch_size_;
+        }
+      },
+      sampler_);
+}
+
+} // namespace splat::train

@@ -1,0 +1,44 @@
+// `splat train`: a detector trained as its config says (train/config/), one process. Epochs over
+// the config's sampler and loader; per iteration the learning rate of the schedule, the
+// detector's losses, backward, optional gradient clipping and the optimizer step. Every
+// log_interval iterations one line in MMDetection's form (train/log/log_line.h), to stdout and
+// WORK_DIR/train.log, the same numbers to WORK_DIR/log.jsonl and to TensorBoard
+// (WORK_DIR/tensorboard/). A checkpoint (train/checkpoint/) after every checkpoint_interval
+// epochs and when max_iters stops the run; WORK_DIR/last_checkpoint names the newest.
+//
+// A run is a function of its config: the default generator restarts from the config's seed, so
+// the same config trains the same weights in any process. Resuming continues bit-exactly: the checkpoint restores weights, optimizer state, the
+// samplers' and the default generator's positions and where the epoch stood; the epoch's batches
+// are the same (they depend on the seed and the epoch only) and the ones already done are
+// skipped. A loss that is NaN or Inf stops the run with an error naming it and the iteration,
+// before anything is written, so the last checkpoint stays the last good one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace splat::train {
+
+struct TrainOptions {
+  std::string config;
+  std::vector<std::string> overrides; // key.path=value
+  std::string data;                   // overrides the dataset folder (shapes: dir, COCO: root)
+  std::string work_dir;               // default work_dirs/<config file stem>
+  std::string resume;                 // a training checkpoint to continue from
+  std::string device = "cpu";
+  int64_t log_interval = 10;
+  int64_t max_iters = 0; // stop (with a checkpoint) after this many iterations in all; 0: all epochs
+  bool quiet = false;    // no log lines on stdout (the files are still written)
+};
+
+struct TrainSummary {
+  int64_t iterations = 0;          // done in all, including those before a resume
+  std::vector<double> losses;      // the total loss of every iteration this call ran
+  std::string last_checkpoint;
+  double seconds = 0;
+};
+
+TrainSummary run_training(const TrainOptions& options);
+
+} // namespace splat::train
