@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # One list, so that setup, CI and the README agree on what splat needs.
 packages=(
-  meson ninja-build g++ pkg-config ccache
+  meson ninja-build g++ pkg-config ccache python3-matplotlib
   libopenblas-openmp-dev doctest-dev
   libboost-context-dev
   libopenmpi-dev openmpi-bin
