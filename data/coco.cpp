@@ -491,21 +491,8 @@ Rle CocoDataset::rle(size_t ann) const {
   Segmentation seg = segmentation(ann);
   if (seg.rle) return std::move(*seg.rle);
   const CocoImage& im = images_[annotations_[ann].image_index];
-  // COCO.annToRLE passes the polygon list to frPyObjects, which reads a list whose first entry
-  // has exactly 4 numbers as boxes [x, y, w, h]; reproduced so masks match COCO's evaluation.
-  if (!seg.polygons.empty() && seg.polygons[0].size() == 4) {
-    std::vector<Rle> boxes;
-    for (const Polygon& p : seg.polygons) {
-      SPLAT_CHECK(p.size() == 4, name_, ": annotations[", ann,
-                  "].segmentation: the first polygon "
-                  "has 4 numbers (read as a box, as pycocotools) but another has ",
-                  p.size());
-      boxes.push_back(rle_from_box({p[0], p[1], p[2], p[3]}, im.height, im.width));
-    }
-    return rle_merge(boxes);
-  }
   try {
-    return rle_from_polygons(seg.polygons, im.height, im.width);
+    return rle_from_polygon_list(seg.polygons, im.height, im.width);
   } catch (const Error& e) {
     throw Error(str(name_, ": annotations[", ann, "].segmentation: ", e.what()));
   }
