@@ -7,6 +7,7 @@
 #include "core/json_writer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <mutex>
@@ -363,10 +364,10 @@ std::string coco_summary(const CocoEvalResult& r) {
 }
 
 std::string coco_summary_json(const CocoEvalResult& r) {
-  auto number = [](double v) {
+  auto number = [](double v) { // the shortest text that reads back as v
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return std::string(buf);
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    return std::string(buf, end);
   };
   std::string out = str("{\"iou_type\": \"", r.iou_type == IouType::bbox ? "bbox" : "segm", "\"");
   for (size_t i = 0; i < r.stats.size(); ++i)
