@@ -54,5 +54,7 @@ echo '[{"image_id": 10,' > "$tmp/malformed.json"
 out=$("$splat" eval "$ev/hand.gt.json" "$tmp/malformed.json" 2>&1) && fail "eval accepted malformed JSON"
 grep -q "^splat: error: $tmp/malformed.json: .*" <<< "$out" || fail "eval malformed error: $out"
 [ "$(wc -l <<< "$out")" -eq 1 ] || fail "eval error is not one line: $out"
+"$splat" bench eval --images 20 --detections 5 --categories 3 | grep -q "^eval iou_type=bbox images=20 .*evaluate_s=" ||
+  fail "bench eval"
 
 echo "PASS"
