@@ -4,6 +4,7 @@
 #include "data/coco.h"
 
 #include "core/error.h"
+#include "data/json_read.h"
 
 #include <simdjson.h>
 
@@ -20,131 +21,9 @@
 namespace splat::data {
 
 namespace od = simdjson::ondemand;
+using namespace json;
 
 namespace {
-
-// A path below the current element: name, name[i] or name[i][j]. Rendered only for messages,
-// as building strings per coordinate would dominate the load time.
-struct Field {
-  std::string_view name;
-  int64_t i = -1, j = -1;
-  Field(const char* n) : name(n) {}
-  Field(std::string_view n, int64_t i_ = -1, int64_t j_ = -1) : name(n), i(i_), j(j_) {}
-  Field at(size_t k) const {
-    const auto kk = static_cast<int64_t>(k);
-    return i < 0 ? Field(name, kk) : Field(name, i, kk);
-  }
-  std::string render() const {
-    std::string r(name);
-    if (i >= 0) r += str("[", i, "]");
-    if (j >= 0) r += str("[", j, "]");
-    return r;
-  }
-};
-
-// Where the value being read sits, for messages: "images[3].height".
-struct Where {
-  const std::string& file;
-  std::string_view array; // top-level array ("images", ...); empty for the root
-  size_t index = 0;
-
-  std::string path(const Field& field) const {
-    const std::string base = array.empty() ? std::string() : str(array, "[", index, "]");
-    const std::string f = field.render();
-    if (f.empty()) return base.empty() ? std::string("top level") : base;
-    if (base.empty()) return f;
-    return str(base, f.front() == '[' ? "" : ".", f);
-  }
-  [[noreturn]] void fail(const Field& field, const std::string& msg) const {
-    throw Error(str(file, ": ", path(field), ": ", msg));
-  }
-};
-
-// What was found instead, for messages: "an object", "an array" or the token itself.
-std::string token_of(od::value& v) {
-  od::json_type t = od::json_type::null;
-  if (v.type().get(t) == simdjson::SUCCESS) {
-    if (t == od::json_type::object) return "an object";
-    if (t == od::json_type::array) return "an array";
-  }
-  std::string_view token = v.raw_json_token();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
-    token.remove_suffix(1);
-  return token.size() > 40 ? str(token.substr(0, 40), "...") : std::string(token);
-}
-
-void check_ok(simdjson::error_code e, const Where& w, const Field& field) {
-  if (e != simdjson::SUCCESS)
-    w.fail(field, str("malformed JSON (", simdjson::error_message(e), ")"));
-}
-
-// Typed reads: a wrong type names what was expected and what was found.
-template <class T> constexpr const char* kind_name() {
-  if constexpr (std::is_same_v<T, int64_t>) return "an integer";
-  if constexpr (std::is_same_v<T, double>) return "a number";
-  if constexpr (std::is_same_v<T, std::string_view>) return "a string";
-  if constexpr (std::is_same_v<T, od::array>) return "an array";
-  if constexpr (std::is_same_v<T, od::object>) return "an object";
-}
-template <class T> T read(od::value& v, const Where& w, const Field& field) {
-  T x{};
-  if (v.get<T>().get(x) != simdjson::SUCCESS)
-    w.fail(field, str("expected ", kind_name<T>(), ", got ", token_of(v)));
-  return x;
-}
-od::json_type type_of(od::value& v, const Where& w, const Field& field) {
-  od::json_type t = od::json_type::null;
-  check_ok(v.type().get(t), w, field);
-  return t;
-}
-// 0/1 or false/true (COCO writes integers; other tools booleans).
-bool read_flag(od::value& v, const Where& w, const Field& field) {
-  const od::json_type t = type_of(v, w, field);
-  if (t == od::json_type::boolean) {
-    bool b = false;
-    check_ok(v.get_bool().get(b), w, field);
-    return b;
-  }
-  int64_t x = 0;
-  if (t != od::json_type::number || v.get_int64().get(x) != simdjson::SUCCESS || (x != 0 && x != 1))
-    w.fail(field, str("expected 0, 1, false or true, got ", token_of(v)));
-  return x == 1;
-}
-
-// Calls f(key, value) for each field of an object.
-template <class F> void for_each_field(od::object& obj, const Where& w, F&& f) {
-  for (auto field_result : obj) {
-    od::field field;
-    check_ok(std::move(field_result).get(field), w, "");
-    std::string_view key;
-    check_ok(field.unescaped_key().get(key), w, "");
-    f(key, field.value());
-  }
-}
-// Calls f(index, value) for each element of an array.
-template <class F>
-void for_each_element(od::array& arr, const Where& w, const Field& field, F&& f) {
-  size_t i = 0;
-  for (auto element : arr) {
-    od::value v;
-    check_ok(std::move(element).get(v), w, field.at(i));
-    f(i++, v);
-  }
-}
-
-// Required fields: a bit per field, checked after the object.
-template <size_t N> struct Required {
-  std::array<std::string_view, N> names;
-  uint32_t seen = 0;
-  void mark(size_t bit) { seen |= 1u << bit; }
-  void check(const Where& w) const {
-    size_t bit = 0;
-    for (std::string_view n : names) {
-      if (!(seen & (1u << bit))) w.fail("", str("missing field \"", n, "\""));
-      ++bit;
-    }
-  }
-};
 
 // Byte classes for AnnotationSplitter's scan.
 constexpr std::array<bool, 256> byte_table(std::string_view chars) {
@@ -359,7 +238,7 @@ private:
       } else if (key == "category_id") {
         a.category_id = read<int64_t>(v, w, key), req.mark(2);
       } else if (key == "bbox") {
-        a.bbox = bbox(v, w), req.mark(3);
+        a.bbox = read_bbox(v, w), req.mark(3);
       } else if (key == "area") {
         a.area = read<double>(v, w, key), req.mark(4);
       } else if (key == "iscrowd") {
@@ -373,21 +252,6 @@ private:
     req.check(w);
     d_.annotations_.push_back(a);
     d_.segs_.push_back(seg);
-  }
-
-  static BoxXywh bbox(od::value& v, const Where& w) {
-    BoxXywh b{};
-    od::array arr = read<od::array>(v, w, "bbox");
-    size_t n = 0;
-    for_each_element(arr, w, "bbox", [&](size_t i, od::value& x) {
-      const double value = read<double>(x, w, Field("bbox", static_cast<int64_t>(i)));
-      if (i < 4) b[i] = value;
-      ++n;
-    });
-    if (n != 4) w.fail("bbox", str("expected 4 numbers [x, y, w, h], got ", n));
-    if (b[2] < 0) w.fail("bbox", str("width ", b[2], " is negative"));
-    if (b[3] < 0) w.fail("bbox", str("height ", b[3], " is negative"));
-    return b;
   }
 
   CocoDataset::SegRef segmentation(od::value& v, const Where& w) {
@@ -411,51 +275,9 @@ private:
       });
     } else if (t == od::json_type::object) {
       seg.kind = CocoDataset::SegKind::rle;
-      od::object o = read<od::object>(v, w, "segmentation");
-      Required<2> req{{"counts", "size"}};
-      std::string compressed;
-      std::vector<uint32_t> counts;
-      bool is_string = false;
-      for_each_field(o, w, [&](std::string_view key, od::value x) {
-        if (key == "size") {
-          req.mark(1);
-          od::array a = read<od::array>(x, w, "segmentation.size");
-          size_t n = 0;
-          for_each_element(a, w, "segmentation.size", [&](size_t i, od::value& s) {
-            const int64_t value =
-                read<int64_t>(s, w, Field("segmentation.size", static_cast<int64_t>(i)));
-            (i == 0 ? seg.rle_h : seg.rle_w) = value;
-            ++n;
-          });
-          if (n != 2)
-            w.fail("segmentation.size", str("expected [height, width], got ", n, " numbers"));
-        } else if (key == "counts") {
-          req.mark(0);
-          if (type_of(x, w, "segmentation.counts") == od::json_type::string) {
-            is_string = true;
-            compressed = read<std::string_view>(x, w, "segmentation.counts");
-          } else {
-            od::array a = read<od::array>(x, w, "segmentation.counts");
-            for_each_element(a, w, "segmentation.counts", [&](size_t i, od::value& c) {
-              const int64_t value =
-                  read<int64_t>(c, w, Field("segmentation.counts", static_cast<int64_t>(i)));
-              if (value < 0 || value > std::numeric_limits<uint32_t>::max())
-                w.fail(Field("segmentation.counts", static_cast<int64_t>(i)),
-                       str("count ", value, " is out of range"));
-              counts.push_back(static_cast<uint32_t>(value));
-            });
-          }
-        }
-      });
-      req.check(w);
-      Rle rle{seg.rle_h, seg.rle_w, {}};
-      try {
-        rle = is_string ? rle_from_string(compressed, seg.rle_h, seg.rle_w)
-                        : Rle{seg.rle_h, seg.rle_w, std::move(counts)};
-        check_rle(rle, "RLE");
-      } catch (const Error& e) {
-        w.fail("segmentation", e.what());
-      }
+      const Rle rle = read_rle(v, w);
+      seg.rle_h = rle.height;
+      seg.rle_w = rle.width;
       seg.first = d_.rle_counts_.size();
       seg.count = static_cast<uint32_t>(rle.counts.size());
       d_.rle_counts_.insert(d_.rle_counts_.end(), rle.counts.begin(), rle.counts.end());
@@ -669,21 +491,8 @@ Rle CocoDataset::rle(size_t ann) const {
   Segmentation seg = segmentation(ann);
   if (seg.rle) return std::move(*seg.rle);
   const CocoImage& im = images_[annotations_[ann].image_index];
-  // COCO.annToRLE passes the polygon list to frPyObjects, which reads a list whose first entry
-  // has exactly 4 numbers as boxes [x, y, w, h]; reproduced so masks match COCO's evaluation.
-  if (!seg.polygons.empty() && seg.polygons[0].size() == 4) {
-    std::vector<Rle> boxes;
-    for (const Polygon& p : seg.polygons) {
-      SPLAT_CHECK(p.size() == 4, name_, ": annotations[", ann,
-                  "].segmentation: the first polygon "
-                  "has 4 numbers (read as a box, as pycocotools) but another has ",
-                  p.size());
-      boxes.push_back(rle_from_box({p[0], p[1], p[2], p[3]}, im.height, im.width));
-    }
-    return rle_merge(boxes);
-  }
   try {
-    return rle_from_polygons(seg.polygons, im.height, im.width);
+    return rle_from_polygon_list(seg.polygons, im.height, im.width);
   } catch (const Error& e) {
     throw Error(str(name_, ": annotations[", ann, "].segmentation: ", e.what()));
   }

@@ -213,6 +213,19 @@ Rle rle_from_box(const BoxXywh& box, int64_t h, int64_t w) {
   return rle_from_polygon(xy, h, w);
 }
 
+Rle rle_from_polygon_list(const std::vector<Polygon>& polygons, int64_t h, int64_t w) {
+  if (polygons.empty() || polygons[0].size() != 4) return rle_from_polygons(polygons, h, w);
+  std::vector<Rle> boxes;
+  for (const Polygon& p : polygons) {
+    SPLAT_CHECK(p.size() == 4,
+                "the first polygon has 4 numbers (read as a box, as pycocotools) "
+                "but another has ",
+                p.size());
+    boxes.push_back(rle_from_box({p[0], p[1], p[2], p[3]}, h, w));
+  }
+  return rle_merge(boxes);
+}
+
 Rle rle_encode(const Tensor& mask) {
   SPLAT_CHECK(mask.defined() && mask.dim() == 2, "rle_encode: mask must be (H, W), got ",
               mask.defined() ? shape_str(mask.shape()) : std::string("an undefined tensor"));

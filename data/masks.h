@@ -54,6 +54,10 @@ Rle rle_from_polygon(std::span<const double> xy, int64_t h, int64_t w);
 // The union of the polygons' masks (frPyObjects then merge, as COCO.annToRLE). No polygons: an
 // empty h x w mask.
 Rle rle_from_polygons(const std::vector<Polygon>& polygons, int64_t h, int64_t w);
+// COCO.annToRLE on a segmentation given as a list: pycocotools' frPyObjects reads a list whose
+// first entry has exactly 4 numbers as boxes [x, y, w, h] (then every entry must have 4), any
+// other list as polygons; the masks are merged. No entries: an empty h x w mask.
+Rle rle_from_polygon_list(const std::vector<Polygon>& polygons, int64_t h, int64_t w);
 // pycocotools frBbox: the mask of box [x, y, w, h] (as the polygon of its four corners).
 Rle rle_from_box(const BoxXywh& box, int64_t h, int64_t w);
 

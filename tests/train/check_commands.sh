@@ -33,4 +33,28 @@ out=$("$splat" bench detector --config "$shapes_cfg" --batch 2 --size 64 --iters
 grep -q '"train_images_per_s": [0-9.]*, "inference_images_per_s": [0-9.]*, "peak_memory_bytes": [1-9]' <<< "$out" ||
   fail "bench detector output: $out"
 "$splat" bench detector --config "$shapes_cfg" --batch 1 > /dev/null 2>&1 && fail "bench detector trained on 1 image"
+# splat eval prints what pycocotools' summarize() prints (fixtures from scripts/fixtures/coco_eval.py).
+ev="$src/tests/fixtures/coco_eval"
+for name in hand random; do
+  for type in bbox segm; do
+    out=$("$splat" eval "$ev/$name.gt.json" "$ev/$name.$type.json" --iou-type $type) || fail "eval $name $type"
+    [ "$out" = "$(cat "$ev/$name.$type.summary.txt")" ] || fail "eval $name $type printed: $out"
+  done
+done
+out=$("$splat" eval "$ev/hand.gt.json" "$ev/hand.bbox.json" --json) || fail "eval --json"
+grep -q '^{"iou_type": "bbox", "AP": 0.34[0-9]*, "AP50": .*"per_category": \[{"id": 1, "name": "square", "AP": ' <<< "$out" ||
+  fail "eval --json output: $out"
+out=$("$splat" eval "$ev/hand.gt.json" "$tmp/none.json" 2>&1) && fail "eval accepted a missing results file"
+grep -q "^splat: error: .*none.json: cannot open the file" <<< "$out" || fail "eval missing file error: $out"
+echo '[{"image_id": 999, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}]' > "$tmp/bad_image.json"
+out=$("$splat" eval "$ev/hand.gt.json" "$tmp/bad_image.json" 2>&1) && fail "eval accepted an unknown image"
+[ "$out" = "splat: error: $tmp/bad_image.json: results[0].image_id: image id 999 is not an image of $ev/hand.gt.json" ] ||
+  fail "eval unknown image error: $out"
+echo '[{"image_id": 10,' > "$tmp/malformed.json"
+out=$("$splat" eval "$ev/hand.gt.json" "$tmp/malformed.json" 2>&1) && fail "eval accepted malformed JSON"
+grep -q "^splat: error: $tmp/malformed.json: .*" <<< "$out" || fail "eval malformed error: $out"
+[ "$(wc -l <<< "$out")" -eq 1 ] || fail "eval error is not one line: $out"
+"$splat" bench eval --images 20 --detections 5 --categories 3 | grep -q "^eval iou_type=bbox images=20 .*evaluate_s=" ||
+  fail "bench eval"
+
 echo "PASS"

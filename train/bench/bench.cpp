@@ -36,6 +36,7 @@ void add_bench_commands(CLI::App& bench, Commands& out) {
   add_bench_model_command(bench, out);
   add_bench_detector_command(bench, out);
   add_bench_allreduce_command(bench, out);
+  add_bench_eval_command(bench, out);
 }
 
 } // namespace splat::train

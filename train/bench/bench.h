@@ -40,5 +40,7 @@ void add_bench_conv_command(CLI::App& bench, Commands& out);
 void add_bench_model_command(CLI::App& bench, Commands& out);
 void add_bench_detector_command(CLI::App& bench, Commands& out);
 void add_bench_allreduce_command(CLI::App& bench, Commands& out);
+// `splat bench eval` (train/bench/eval.cpp): COCO evaluation on a synthetic COCO-val-sized set.
+void add_bench_eval_command(CLI::App& bench, Commands& out);
 
 } // namespace splat::train

@@ -30,6 +30,8 @@ void add_classify_command(CLI::App& app, Commands& out);
 void add_train_command(CLI::App& app, Commands& out);
 // `splat infer` (train/commands/infer_command.cpp).
 void add_infer_command(CLI::App& app, Commands& out);
+// `splat eval` (train/commands/eval_command.cpp).
+void add_eval_command(CLI::App& app, Commands& out);
 // `splat info` (train/commands/info_command.cpp).
 void add_info_command(CLI::App& app, Commands& out);
 

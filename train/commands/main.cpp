@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   splat::train::add_classify_command(app, commands);
   splat::train::add_train_command(app, commands);
   splat::train::add_infer_command(app, commands);
+  splat::train::add_eval_command(app, commands);
   splat::train::add_info_command(app, commands);
 
   CLI11_PARSE(app, argc, argv);
