@@ -20,7 +20,6 @@ constexpr const char* kShapeNames[kMaxShapeCategories] = {
     "rectangle", "ellipse", "triangle", "diamond",   "pentagon",
     "hexagon",   "star",    "cross",    "trapezoid", "arrow"};
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kMaxOcclusion = 0.4; // of an earlier object's area a new shape may cover
 constexpr uint64_t kMinArea = 24;     // pixels; smaller shapes (mostly off-image) are redrawn
 constexpr int kAttempts = 20;         // placements tried per shape
 
@@ -128,11 +127,16 @@ std::vector<std::pair<double, double>> outline(int kind, double r) {
 // To 1/100 pixel, as written to the JSON (printed with two decimals, parsed back exactly).
 double hundredths(double v) { return std::round(v * 100) / 100; }
 
-Polygon random_polygon(int kind, int64_t h, int64_t w, SampleRng& rng) {
+// Half the shape's longer side: the outlines span about [-1, 1].
+double random_half_size(const ShapesOptions& o, int64_t h, int64_t w, SampleRng& rng) {
   const double side = static_cast<double>(std::min(h, w));
-  const double size = uniform_in(rng, 0.1, 0.3) * side;
-  const double cx = uniform_in(rng, 0, static_cast<double>(w));
-  const double cy = uniform_in(rng, 0, static_cast<double>(h));
+  if (o.max_object == 0) return uniform_in(rng, 0.1, 0.3) * side;
+  const double lo = std::min(o.min_object, side), hi = std::min(o.max_object, side);
+  return 0.5 * std::exp(uniform_in(rng, std::log(lo), std::log(hi)));
+}
+
+// A shape of half size `size` centred at (cx, cy).
+Polygon random_polygon(int kind, double cx, double cy, double size, SampleRng& rng) {
   const double angle = uniform_in(rng, 0, 2 * kPi), c = std::cos(angle), s = std::sin(angle);
   const double r = uniform_in(rng, 0.4, 1.0);
   Polygon poly;
@@ -156,14 +160,34 @@ struct Placed {
   Rgb color;
 };
 
+// The fewest pixels a shape of this half size must show on the image to be kept: kMinArea, or
+// for tiny shapes (asked for with a small min_object) about 1/4 of a thin one's full area.
+uint64_t min_shape_area(const ShapesOptions& o, double size) {
+  if (o.max_object == 0) return kMinArea;
+  return std::clamp<uint64_t>(static_cast<uint64_t>(size * size / 4), 4, kMinArea);
+}
+
 // Whether `mask` (of area `area`) may go on top of the placed objects.
-bool acceptable(const Tensor& mask, uint64_t area, const std::vector<Placed>& placed) {
-  if (area < kMinArea) return false;
+bool acceptable(const Tensor& mask, uint64_t area, uint64_t min_area, double max_occlusion,
+                const std::vector<Placed>& placed) {
+  if (area < min_area) return false;
   for (const Placed& p : placed)
     if (static_cast<double>(overlap(p.mask, mask)) >
-        kMaxOcclusion * static_cast<double>(p.object.area))
+        max_occlusion * static_cast<double>(p.object.area))
       return false;
   return true;
+}
+
+// Gaussian noise of standard deviation sigma on every channel of every pixel (Box-Muller).
+void add_noise(const Tensor& image, double sigma, SampleRng& rng) {
+  uint8_t* p = image.data<uint8_t>();
+  const int64_t n = image.numel();
+  for (int64_t i = 0; i < n; i += 2) {
+    const double r = std::sqrt(-2 * std::log(1 - rng.uniform())), a = 2 * kPi * rng.uniform();
+    const double z[2] = {r * std::cos(a), r * std::sin(a)};
+    for (int64_t k = 0; k < 2 && i + k < n; ++k)
+      p[i + k] = static_cast<uint8_t>(std::clamp(std::lround(p[i + k] + sigma * z[k]), 0L, 255L));
+  }
 }
 
 void finish_object(ShapeObject& o) {
@@ -173,7 +197,7 @@ void finish_object(ShapeObject& o) {
 }
 
 // A cluster of 5-12 small discs of one category: a crowd region (one RLE for all).
-std::optional<Placed> random_crowd(int categories, int64_t h, int64_t w, SampleRng& rng,
+std::optional<Placed> random_crowd(const ShapesOptions& o, int64_t h, int64_t w, SampleRng& rng,
                                    const std::vector<Placed>& placed) {
   const double side = static_cast<double>(std::min(h, w));
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -194,13 +218,13 @@ std::optional<Placed> random_crowd(int categories, int64_t h, int64_t w, SampleR
       discs.push_back(std::move(disc));
     }
     Placed p;
-    p.object.category_id = rng.randint(1, categories);
+    p.object.category_id = rng.randint(1, o.categories);
     p.object.iscrowd = true;
     p.object.rle = rle_from_polygons(discs, h, w);
     finish_object(p.object);
     p.mask = rle_decode(p.object.rle);
     p.color = shape_color(rng);
-    if (acceptable(p.mask, p.object.area, placed)) return p;
+    if (acceptable(p.mask, p.object.area, kMinArea, o.max_occlusion, placed)) return p;
   }
   return std::nullopt;
 }
@@ -219,6 +243,16 @@ void check_shapes_options(const ShapesOptions& o) {
               o.train, ", val ", o.val);
   SPLAT_CHECK(o.jpeg_quality >= 1 && o.jpeg_quality <= 100,
               "make-shapes: jpeg_quality must be in [1, 100], got ", o.jpeg_quality);
+  SPLAT_CHECK((o.min_object == 0 && o.max_object == 0) ||
+                  (o.min_object >= 2 && o.min_object <= o.max_object),
+              "make-shapes: need 2 <= min_object <= max_object (or both 0), got min_object ",
+              o.min_object, ", max_object ", o.max_object);
+  SPLAT_CHECK(o.max_occlusion >= 0 && o.max_occlusion < 1,
+              "make-shapes: max_occlusion must be in [0, 1), got ", o.max_occlusion);
+  SPLAT_CHECK(o.overlap_prob >= 0 && o.overlap_prob <= 1,
+              "make-shapes: overlap_prob must be in [0, 1], got ", o.overlap_prob);
+  SPLAT_CHECK(o.noise >= 0 && o.noise <= 128, "make-shapes: noise must be in [0, 128], got ",
+              o.noise);
 }
 
 std::vector<std::string> shape_category_names(int categories) {
@@ -244,24 +278,34 @@ ShapesImage generate_shapes_image(const ShapesOptions& options, int split, int64
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
       Placed p;
       p.object.category_id = kind + 1;
-      p.object.polygon = random_polygon(kind, h, w, rng);
+      const double size = random_half_size(options, h, w, rng);
+      double cx = uniform_in(rng, 0, static_cast<double>(w));
+      double cy = uniform_in(rng, 0, static_cast<double>(h));
+      if (options.overlap_prob > 0 && !placed.empty() && rng.uniform() < options.overlap_prob) {
+        // Centred in an earlier shape's box, so that it likely hides part of that one.
+        const double* b = placed[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(placed.size()) - 1))].object.bbox;
+        cx = b[0] + b[2] * rng.uniform(), cy = b[1] + b[3] * rng.uniform();
+      }
+      p.object.polygon = random_polygon(kind, cx, cy, size, rng);
       p.object.rle = rle_from_polygon(p.object.polygon, h, w);
       finish_object(p.object);
       p.mask = rle_decode(p.object.rle);
       p.color = shape_color(rng);
-      if (acceptable(p.mask, p.object.area, placed)) {
+      if (acceptable(p.mask, p.object.area, min_shape_area(options, size), options.max_occlusion,
+                     placed)) {
         placed.push_back(std::move(p));
         break;
       }
     }
   }
   if (rng.randint(0, 5) == 0)
-    if (auto crowd = random_crowd(options.categories, h, w, rng, placed))
+    if (auto crowd = random_crowd(options, h, w, rng, placed))
       placed.push_back(std::move(*crowd));
   for (Placed& p : placed) {
     blend_mask(out.image, p.mask, p.color, 1.0);
     out.objects.push_back(std::move(p.object));
   }
+  if (options.noise > 0) add_noise(out.image, options.noise, rng);
   return out;
 }
 

@@ -3,15 +3,18 @@
 //
 // Each image has a random size (each side uniform in [min_size, max_size], so aspect ratios vary),
 // a textured background (noise, a linear gradient, stripes or a checkerboard) and 1-6 filled
-// shapes in random colours. Categories are shape kinds, the first `categories` of: rectangle,
+// shapes in random colours. A shape's size is 20-60% of the image's shorter side, or, with
+// min_object/max_object set, drawn log-uniformly in that range of pixels (as object sizes spread
+// in natural images: as many small as large ones). Optional Gaussian pixel noise over the whole
+// painted image (sensor noise) makes edges and colours less clean. Categories are shape kinds, the first `categories` of: rectangle,
 // ellipse, triangle, diamond, pentagon, hexagon, star, cross, trapezoid, arrow.
 //
 // Annotations, all consistent with the masks a COCO reader makes from them:
 // - segmentation: one polygon per shape with the vertices rounded to 1/100 pixel as written to the
 //   JSON (ellipses as 32-gons). Like COCO's amodal crowd-free instances, the polygon is the WHOLE
 //   shape; later shapes are painted on top of earlier ones. Occlusion is kept partial: a new
-//   shape is rejected (and redrawn) when it would cover more than 40% of any earlier shape's
-//   mask. The image is painted from exactly the masks the COCO polygon rasteriser
+//   shape is rejected (and redrawn) when it would cover more than max_occlusion (default 40%)
+//   of any earlier shape's mask; overlap_prob places shapes onto earlier ones to make it common. The image is painted from exactly the masks the COCO polygon rasteriser
 //   (data/masks.h) makes from the written polygons, so masks and pixels agree.
 // - bbox: the xywh bounding box of that mask (pycocotools toBbox), area: its pixel count.
 // - iscrowd: about one image in six also gets a crowd region: a cluster of small blobs of one
@@ -36,6 +39,14 @@ struct ShapesOptions {
   uint64_t seed = 0;
   int categories = 5; // 3..10
   int jpeg_quality = 92;
+  // A shape's longer side in pixels (before rotation), log-uniform in [min_object, max_object]
+  // and at most the image's shorter side; both 0: 20-60% of the shorter side, uniformly.
+  double min_object = 0, max_object = 0;
+  double max_occlusion = 0.4; // of an earlier shape's area that a later one may cover, in [0, 1)
+  // Probability that a shape is centred inside an earlier one's box instead of anywhere (making
+  // occlusion common; without it, small shapes rarely touch).
+  double overlap_prob = 0;
+  double noise = 0;           // std of the Gaussian noise added to every pixel (0-255 levels)
 };
 
 // One annotation of a generated image (category_id is 1-based, as in the JSON).

@@ -281,6 +281,52 @@ TEST_CASE("generate_shapes_image: deterministic, annotations consistent with mas
   CHECK(to_vector<int>(a.image) != to_vector<int>(d.image));
 }
 
+TEST_CASE("generate_shapes_image: object sizes in pixels, more occlusion, pixel noise") {
+  // The demo's harder set: 192-320 px images, shapes 10-180 px long, half an object may be hidden.
+  ShapesOptions o{.min_size = 192, .max_size = 320, .seed = 5, .categories = 5};
+  o.min_object = 10, o.max_object = 180, o.max_occlusion = 0.5, o.overlap_prob = 0.4;
+  int64_t small = 0, large = 0, n = 0;
+  double worst_occlusion = 0;
+  for (int64_t index = 0; index < 60; ++index) {
+    const ShapesImage s = generate_shapes_image(o, 0, index);
+    std::vector<Tensor> masks;
+    for (const ShapeObject& obj : s.objects) {
+      if (obj.iscrowd) continue;
+      const double side = std::max(obj.bbox[2], obj.bbox[3]);
+      // A rotated outline's box is at most sqrt(2) times the unrotated longer side.
+      CHECK(side <= 180 * std::sqrt(2.0) + 1);
+      small += side < 32, large += side > 96, ++n;
+      masks.push_back(rle_decode(obj.rle));
+    }
+    for (size_t i = 0; i < masks.size(); ++i)
+      for (size_t j = i + 1; j < masks.size(); ++j) {
+        const auto mi = to_vector<int>(masks[i]), mj = to_vector<int>(masks[j]);
+        int64_t both = 0, area = 0;
+        for (size_t p = 0; p < mi.size(); ++p) both += mi[p] && mj[p], area += mi[p];
+        worst_occlusion = std::max(worst_occlusion, static_cast<double>(both) / static_cast<double>(area));
+      }
+  }
+  // Log-uniform sizes: small and large shapes both common; overlap_prob makes occlusion past the
+  // default 0.4 occur.
+  CHECK(small > n / 5);
+  CHECK(large > n / 10);
+  CHECK(worst_occlusion > 0.4);
+  CHECK(worst_occlusion <= 0.5);
+
+  // Noise moves pixels by about sigma and leaves the annotations as they were.
+  ShapesOptions noisy = o;
+  noisy.noise = 12;
+  const ShapesImage clean = generate_shapes_image(o, 1, 3), grainy = generate_shapes_image(noisy, 1, 3);
+  REQUIRE(clean.objects.size() == grainy.objects.size());
+  for (size_t i = 0; i < clean.objects.size(); ++i) CHECK(clean.objects[i].rle == grainy.objects[i].rle);
+  const auto a = to_vector<double>(clean.image), b = to_vector<double>(grainy.image);
+  double sq = 0;
+  for (size_t i = 0; i < a.size(); ++i) sq += (a[i] - b[i]) * (a[i] - b[i]);
+  const double rms = std::sqrt(sq / static_cast<double>(a.size()));
+  CHECK(rms > 9);
+  CHECK(rms < 13);
+}
+
 TEST_CASE("shapes options: invalid values are errors") {
   ShapesOptions o = tiny();
   o.categories = 2;
@@ -288,6 +334,20 @@ TEST_CASE("shapes options: invalid values are errors") {
   o = tiny();
   o.min_size = 80;
   CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "min_size 80", "max_size 72");
+  o = tiny();
+  o.min_object = 20;
+  CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "min_object 20", "max_object 0");
+  o.max_object = 10;
+  CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "min_object 20", "max_object 10");
+  o = tiny();
+  o.max_occlusion = 1;
+  CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "max_occlusion", "[0, 1)");
+  o = tiny();
+  o.noise = -1;
+  CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "noise", "got -1");
+  o = tiny();
+  o.overlap_prob = 2;
+  CHECK_THROWS_WITH_ALL(generate_shapes_image(o, 0, 0), "overlap_prob", "got 2");
   o = tiny();
   o.train = -1;
   test::TempDir dir("splat_shapes");

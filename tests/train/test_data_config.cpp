@@ -284,7 +284,8 @@ TEST_CASE("data config: wrong types, bad enums, bad values and unknown keys") {
   // COCO keys are unknown in a shapes dataset, and the other way round.
   CHECK(error_of([] { read(kShapes, {"data.dataset.root=data/coco"}); }) ==
         "--set data.dataset.root=data/coco: data.dataset.root: unknown key (data.dataset takes: "
-        "categories, dir, jpeg_quality, kind, max_size, min_size, seed, train, val)");
+        "categories, dir, jpeg_quality, kind, max_object, max_occlusion, max_size, min_object, "
+        "min_size, noise, overlap_prob, seed, train, val)");
   CHECK(error({"data.train.flip=0.5", "data.batch_size=2"}) ==
         "--set data.train.flip=0.5: data.train.flip: unknown key (data.train takes: batch_size, "
         "batching, flip_prob, min_image_size, mode, scales, size_divisor, with_masks)\n"

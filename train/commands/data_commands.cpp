@@ -291,6 +291,15 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out) {
     cmd->add_option("--seed", o->shapes.seed, "Random seed");
     cmd->add_option("--categories", o->shapes.categories, "Shape categories (3-10)");
     cmd->add_option("--quality", o->shapes.jpeg_quality, "JPEG quality (1-100)");
+    cmd->add_option("--min-object", o->shapes.min_object,
+                    "Smallest shape's longer side (pixels; with --max-object, log-uniform)");
+    cmd->add_option("--max-object", o->shapes.max_object,
+                    "Largest shape's longer side (pixels; default: 20-60% of the shorter side)");
+    cmd->add_option("--max-occlusion", o->shapes.max_occlusion,
+                    "Fraction of a shape a later one may cover (default 0.4)");
+    cmd->add_option("--overlap-prob", o->shapes.overlap_prob,
+                    "Probability a shape is placed onto an earlier one (default 0)");
+    cmd->add_option("--noise", o->shapes.noise, "Std of Gaussian pixel noise (0-255 levels)");
     out.push_back({cmd, [o] { run_make_shapes(*o); }});
   }
   {

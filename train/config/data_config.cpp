@@ -53,6 +53,11 @@ DatasetConfig read_dataset(const Node& t) {
   o.seed = t.get<uint64_t>("seed", o.seed);
   o.categories = t.get<int>("categories", o.categories);
   o.jpeg_quality = t.get<int>("jpeg_quality", o.jpeg_quality);
+  o.min_object = t.get<double>("min_object", o.min_object);
+  o.max_object = t.get<double>("max_object", o.max_object);
+  o.max_occlusion = t.get<double>("max_occlusion", o.max_occlusion);
+  o.overlap_prob = t.get<double>("overlap_prob", o.overlap_prob);
+  o.noise = t.get<double>("noise", o.noise);
   t.locate_errors([&] { data::check_shapes_options(o); });
   // The layout make_shapes writes (data/shapes.h).
   for (const auto& [split, files] : {std::pair{"train", &c.train}, std::pair{"val", &c.val}})
