@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Plots a splat train run: WORK_DIR/log.jsonl -> WORK_DIR/curves.png (the losses and the
 learning rate over iterations; AP over epochs once the log has evaluation lines, keys starting
-with "bbox_" or "segm_").
+with "coco/bbox_" or "coco/segm_" as MMDetection's CocoMetric names them).
 
     /usr/bin/python3 scripts/plot_log.py WORK_DIR [--out FILE]
 
@@ -17,6 +17,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+EVAL_KEYS = ("coco/bbox_", "coco/segm_")
+
+
 def read_log(path):
     train, evals = [], []
     with open(path) as f:
@@ -28,7 +31,7 @@ def read_log(path):
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"plot_log: {path}:{n}: not a JSON line ({e})")
-            (evals if any(k.startswith(("bbox_", "segm_")) for k in row) else train).append(row)
+            (evals if any(k.startswith(EVAL_KEYS) for k in row) else train).append(row)
     return train, evals
 
 
@@ -56,7 +59,7 @@ def main():
     axes[1].set_ylabel("learning rate")
     axes[1].set_xlabel("iteration")
     if evals:
-        keys = [k for k in evals[-1] if k.startswith(("bbox_", "segm_")) and k.endswith(("mAP", "mAP_50"))]
+        keys = [k for k in evals[-1] if k.startswith(EVAL_KEYS) and k.endswith(("mAP", "mAP_50"))]
         for k in keys:
             axes[2].plot([r["epoch"] for r in evals], [r[k] for r in evals], marker="o", label=k)
         axes[2].set_xlabel("epoch")

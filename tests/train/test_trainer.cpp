@@ -1,8 +1,14 @@
-// splat train on a tiny shapes set: resuming mid-epoch continues bit-exactly, a diverging run
-// stops naming the loss, and bad inputs are one clear error.
+// splat train on a tiny shapes set: resuming mid-epoch continues bit-exactly, the epoch-end
+// evaluation scores what `splat infer` detects, a diverging run stops naming the loss, and bad
+// inputs are one clear error.
 #include "core/safetensors.h"
 #include "tests/helpers.h"
 #include "tests/temp_dir.h"
+#include "models/detection/detector_weights.h"
+#include "train/config/experiment.h"
+#include "train/detection/evaluate.h"
+#include "train/detection/infer.h"
+#include "train/eval/detection_results.h"
 #include "train/trainer/trainer.h"
 
 #include <filesystem>
@@ -71,10 +77,63 @@ TEST_CASE("splat train: N iterations straight equal N/2, a checkpoint and N/2 mo
   std::string named;
   std::getline(last, named);
   CHECK(named == (tmp.dir / "cpu_split" / "iter_6.safetensors").string());
+  // The epoch end's evaluation is a line of its own, after the epoch's last training line.
   std::ifstream jsonl(tmp.dir / "cpu_straight" / "log.jsonl");
-  int lines = 0;
-  for (std::string line; std::getline(jsonl, line); ++lines) CHECK(line.find("\"loss_rpn_cls\": ") != std::string::npos);
-  CHECK(lines == 3); // iterations 2, 4 (epoch end) and 6
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(jsonl, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 4); // iterations 2, 4 (epoch end), the evaluation, 6
+  for (size_t i : {0, 1, 3}) CHECK(lines[i].find("\"loss_rpn_cls\": ") != std::string::npos);
+  CHECK(lines[2].find("{\"epoch\": 1, \"iter\": 4, \"coco/bbox_mAP\": ") == 0);
+}
+
+TEST_CASE("splat train: the val split is evaluated at epoch ends as splat infer sees its images") {
+  test::TempDir tmp;
+  // One epoch (4 iterations), test batches of 1 image as `splat infer` runs them.
+  TrainOptions o = tiny_run(tmp.dir, "eval", 4);
+  o.overrides.push_back("data.test.batch_size=1");
+  const TrainSummary s = run_training(o);
+  REQUIRE(s.evaluation.has_value());
+  std::ifstream log(tmp.dir / "eval" / "train.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(text.find(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = ") != std::string::npos);
+  CHECK(text.find("Epoch(val) [1][2/2]  coco/bbox_mAP: ") != std::string::npos);
+
+  // The same detections as `splat infer` on the val images, each in its own pixels.
+  const config::Experiment exp = config::load_experiment(o.config, o.overrides, o.data);
+  const data::CocoDataset val = data::CocoDataset::load(exp.data.dataset.val.annotations);
+  auto detector = config::build_detector(exp.model);
+  models::load_detector_weights(*detector, s.last_checkpoint);
+  const DetectorEvaluation e = evaluate_detector(*detector, exp, Device::cpu());
+  CHECK(e.images == 2);
+  for (size_t k = 0; k < 12; ++k) CHECK(e.bbox.stats[k] == s.evaluation->stats[k]);
+  InferOptions io{.config = o.config, .checkpoint = s.last_checkpoint, .out = (tmp.dir / "infer").string(), .overrides = o.overrides};
+  for (const data::CocoImage& image : val.images()) io.images.push_back(exp.data.dataset.val.images + "/" + image.file_name);
+  run_infer(io);
+  std::ifstream f(tmp.dir / "infer" / "results.json");
+  std::string infer_json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // splat infer numbers images by position: map them to the val file's ids (through a marker, so
+  // a new id is never mistaken for a position still to map).
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t at = infer_json.find(from); at != std::string::npos; at = infer_json.find(from, at + to.size()))
+      infer_json.replace(at, from.size(), to);
+  };
+  for (size_t i = 0; i < val.images().size(); ++i) replace_all(str("\"image_id\": ", i, ","), str("\"image_id\": #", i, ","));
+  for (size_t i = 0; i < val.images().size(); ++i) replace_all(str("\"image_id\": #", i, ","), str("\"image_id\": ", val.images()[i].id, ","));
+  const auto a = parse_detection_results(e.results_json, "evaluate", val, IouType::bbox).detections;
+  const auto b = parse_detection_results(infer_json, "infer", val, IouType::bbox).detections;
+  REQUIRE(a.size() == b.size());
+  CHECK(!a.empty());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(i);
+    CHECK(a[i].image_index == b[i].image_index);
+    CHECK(a[i].category_id == b[i].category_id);
+    CHECK(a[i].score == doctest::Approx(b[i].score).epsilon(1e-5));
+    for (int k = 0; k < 4; ++k) CHECK(a[i].bbox[k] == doctest::Approx(b[i].bbox[k]).epsilon(1e-4));
+  }
+
+  // Without a val split there is nothing to score, and the error names the file.
+  fs::remove(exp.data.dataset.val.annotations);
+  CHECK_THROWS_WITH_ALL(evaluate_detector(*detector, exp, Device::cpu()), "instances_val.json: no such annotation file");
 }
 
 TEST_CASE("splat train: a diverging loss stops the run, naming it, and writes no checkpoint") {

@@ -28,6 +28,8 @@ void add_convert_command(CLI::App& app, Commands& out);
 void add_classify_command(CLI::App& app, Commands& out);
 // `splat train` (train/commands/train_command.cpp).
 void add_train_command(CLI::App& app, Commands& out);
+// `splat test` (train/commands/test_command.cpp).
+void add_test_command(CLI::App& app, Commands& out);
 // `splat infer` (train/commands/infer_command.cpp).
 void add_infer_command(CLI::App& app, Commands& out);
 // `splat eval` (train/commands/eval_command.cpp).

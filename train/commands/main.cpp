@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   splat::train::add_convert_command(app, commands);
   splat::train::add_classify_command(app, commands);
   splat::train::add_train_command(app, commands);
+  splat::train::add_test_command(app, commands);
   splat::train::add_infer_command(app, commands);
   splat::train::add_eval_command(app, commands);
   splat::train::add_info_command(app, commands);

@@ -19,11 +19,15 @@ void add_train_command(CLI::App& app, Commands& out) {
   cmd->add_option("--log-interval", o->log_interval, "Iterations per log line")->check(CLI::PositiveNumber);
   cmd->add_option("--max-iters", o->max_iters, "Stop after this many iterations in all (with a checkpoint)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("!--no-validate", o->validate, "No COCO evaluation at the end of epochs");
   cmd->add_option("--set", o->overrides, "Config overrides key.path=value (repeatable)");
   out.push_back({cmd, [o] {
     const TrainSummary s = run_training(*o);
     std::printf("trained %lld iterations in %.1f min; last checkpoint %s\n",
                 static_cast<long long>(s.iterations), s.seconds / 60, s.last_checkpoint.c_str());
+    if (s.evaluation)
+      std::printf("bbox AP %.3f, AP50 %.3f (epoch-end evaluation on the val split)\n", s.evaluation->stats[0],
+                  s.evaluation->stats[1]);
   }});
 }
 

@@ -22,5 +22,9 @@ struct Experiment {
 // Loads path (bases merged, `key.path=value` overrides applied), binds every section and
 // rejects unknown keys.
 Experiment load_experiment(const std::string& path, std::span<const std::string> overrides = {});
+// The same with a dataset folder from the command line (`--data DIR`, empty for none) applied
+// last: the shapes dataset's dir or the COCO root, whichever kind the config's dataset is.
+Experiment load_experiment(const std::string& path, std::span<const std::string> overrides,
+                           const std::string& data_dir);
 
 } // namespace splat::train::config

@@ -9,6 +9,7 @@
 #include "train/checkpoint/checkpoint.h"
 #include "train/config/experiment.h"
 #include "train/detection/detector_batch.h"
+#include "train/detection/evaluate.h"
 #include "train/log/json_lines.h"
 #include "train/log/log_line.h"
 #include "train/log/tfevents_writer.h"
@@ -30,15 +31,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// The config's overrides plus --data, which names the dataset folder of either kind.
-std::vector<std::string> with_data_override(const TrainOptions& o) {
-  std::vector<std::string> overrides = o.overrides;
-  if (o.data.empty()) return overrides;
-  const bool shapes = config::load_experiment(o.config, overrides).data.dataset.shapes.has_value();
-  overrides.push_back(str(shapes ? "data.dataset.dir=" : "data.dataset.root=", "'", o.data, "'"));
-  return overrides;
-}
 
 // The losses and metrics in MMDetection's log order: the total, the RPN's, then the RoI head's.
 std::vector<std::pair<std::string, double>> log_values(const models::LossMap& losses, double total) {
@@ -78,6 +70,33 @@ private:
   std::deque<std::vector<std::pair<std::string, double>>> rows_;
 };
 
+// mmdet's CocoMetric names: bbox_mAP (AP), bbox_mAP_50, bbox_mAP_75, bbox_mAP_s, _m, _l.
+std::vector<std::pair<std::string, double>> coco_metric_values(const CocoEvalResult& r) {
+  static const char* const kNames[] = {"mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"};
+  std::vector<std::pair<std::string, double>> out;
+  for (size_t i = 0; i < 6; ++i) out.emplace_back(str("coco/bbox_", kNames[i]), r.stats[i]);
+  return out;
+}
+
+// The epoch-end evaluation on the val split: pycocotools' table, then mmengine's Epoch(val) line.
+template <class Log>
+CocoEvalResult validate(models::TwoStageDetector& model, const config::Experiment& exp, Device device,
+                        const TrainProgress& progress, const Log& log) {
+  const DetectorEvaluation e = evaluate_detector(model, exp, device);
+  std::string table = coco_summary(e.bbox);
+  table.pop_back(); // the last newline
+  log(table);
+  std::string line = str("Epoch(val) [", progress.epoch, "][", e.images, "/", e.images, "]");
+  char buf[64];
+  for (const auto& [name, v] : coco_metric_values(e.bbox)) {
+    std::snprintf(buf, sizeof buf, "  %s: %.4f", name.c_str(), v);
+    line += buf;
+  }
+  std::snprintf(buf, sizeof buf, "  time: %.1f s", e.seconds);
+  log(line + buf);
+  return e.bbox;
+}
+
 void write_text_atomically(const std::string& path, const std::string& text) {
   AtomicFile f(path, str("writing '", path, "'"));
   f.write(text);
@@ -89,7 +108,7 @@ void write_text_atomically(const std::string& path, const std::string& text) {
 TrainSummary run_training(const TrainOptions& o) {
   const auto start = Clock::now();
   SPLAT_CHECK(o.log_interval >= 1, "splat train: --log-interval must be at least 1");
-  const config::Experiment exp = config::load_experiment(o.config, with_data_override(o));
+  const config::Experiment exp = config::load_experiment(o.config, o.overrides, o.data);
   const Device device = o.device == "cuda" ? Device::cuda(0) : Device::cpu();
   prepare_dataset(exp.data.dataset);
   TrainData data(exp.data);
@@ -208,6 +227,17 @@ TrainSummary run_training(const TrainOptions& o) {
       progress.iter_in_epoch = 0;
       if (progress.epoch % exp.schedule.checkpoint_interval == 0 || progress.epoch == exp.schedule.epochs)
         save(str("epoch_", progress.epoch, ".safetensors"));
+      if (o.validate && (progress.epoch % exp.schedule.eval_interval == 0 || progress.epoch == exp.schedule.epochs)) {
+        summary.evaluation = validate(*model, exp, device, progress, log);
+        LogRecord record{{"epoch", progress.epoch}, {"iter", progress.iter}};
+        for (const auto& [name, v] : coco_metric_values(*summary.evaluation)) {
+          record.emplace_back(name, v);
+          tensorboard.add_scalar(name, v, progress.iter);
+        }
+        tensorboard.flush();
+        json_log.write(record);
+        model->train();
+      }
     }
   }
   if (saved_iter != progress.iter) save(str("iter_", progress.iter, ".safetensors"));

@@ -4,7 +4,10 @@
 // log_interval iterations one line in MMDetection's form (train/log/log_line.h), to stdout and
 // WORK_DIR/train.log, the same numbers to WORK_DIR/log.jsonl and to TensorBoard
 // (WORK_DIR/tensorboard/). A checkpoint (train/checkpoint/) after every checkpoint_interval
-// epochs and when max_iters stops the run; WORK_DIR/last_checkpoint names the newest.
+// epochs and when max_iters stops the run; WORK_DIR/last_checkpoint names the newest. After
+// every eval_interval epochs and the last, the model is scored on the val split
+// (train/detection/evaluate.h): pycocotools' table and an Epoch(val) line with mmdet's
+// coco/bbox_mAP... names go to the logs and TensorBoard.
 //
 // A run is a function of its config: the default generator restarts from the config's seed, so
 // the same config trains the same weights in any process. Resuming continues bit-exactly: the checkpoint restores weights, optimizer state, the
@@ -14,7 +17,10 @@
 // before anything is written, so the last checkpoint stays the last good one.
 #pragma once
 
+#include "train/eval/coco_eval.h"
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,12 +36,14 @@ struct TrainOptions {
   int64_t log_interval = 10;
   int64_t max_iters = 0; // stop (with a checkpoint) after this many iterations in all; 0: all epochs
   bool quiet = false;    // no log lines on stdout (the files are still written)
+  bool validate = true;  // COCO evaluation on the val split every eval_interval epochs and at the end
 };
 
 struct TrainSummary {
   int64_t iterations = 0;          // done in all, including those before a resume
   std::vector<double> losses;      // the total loss of every iteration this call ran
   std::string last_checkpoint;
+  std::optional<CocoEvalResult> evaluation; // the last epoch-end evaluation, if any ran
   double seconds = 0;
 };
 

@@ -1,0 +1,57 @@
+// `splat test CONFIG CKPT [--data DIR] [--out results.json] [--device cpu|cuda] [--json]`: a
+// trained detector on its config's val split (train/detection/evaluate.h), printing the 12 COCO
+// numbers as pycocotools' summarize() prints them (or one JSON line) and optionally writing the
+// COCO results file, which `splat eval` or pycocotools score the same way.
+#include "core/atomic_file.h"
+#include "models/detection/detector_weights.h"
+#include "train/commands/command.h"
+#include "train/detection/evaluate.h"
+#include "train/trainer/train_data.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+namespace splat::train {
+
+void add_test_command(CLI::App& app, Commands& out) {
+  struct Options {
+    std::string config, checkpoint, data, out, device = "cpu";
+    std::vector<std::string> overrides;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("test", "COCO box AP of a trained detector on its config's val split");
+  cmd->add_option("config", o->config, "Detector config (configs/*.toml)")->required();
+  cmd->add_option("checkpoint", o->checkpoint, "Weights: splat .safetensors or MMDetection .pth")->required();
+  cmd->add_option("--data", o->data, "Dataset folder (the shapes dir or the COCO root)");
+  cmd->add_option("--out", o->out, "Also write the detections here as COCO results JSON");
+  cmd->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--set", o->overrides, "Config overrides key.path=value (repeatable)");
+  cmd->add_flag("--json", o->json, "Print one JSON line (stats and per-category AP)");
+  out.push_back({cmd, [o] {
+    const config::Experiment exp = config::load_experiment(o->config, o->overrides, o->data);
+    SPLAT_CHECK(std::filesystem::is_regular_file(o->checkpoint), o->checkpoint, ": no such checkpoint file");
+    prepare_dataset(exp.data.dataset);
+    const Device device = o->device == "cuda" ? Device::cuda(0) : Device::cpu();
+    auto detector = config::build_detector(exp.model);
+    models::load_detector_weights(*detector, o->checkpoint);
+    detector->to(device);
+    const DetectorEvaluation e = evaluate_detector(*detector, exp, device);
+    if (!o->out.empty()) {
+      AtomicFile f(o->out, str("writing '", o->out, "'"));
+      f.write(e.results_json);
+      f.commit();
+    }
+    if (o->json) {
+      std::printf("%s\n", coco_summary_json(e.bbox).c_str());
+    } else {
+      std::fputs(coco_summary(e.bbox).c_str(), stdout);
+      std::printf("splat test: %lld images, %lld detections, %.1f s%s%s\n", static_cast<long long>(e.images),
+                  static_cast<long long>(e.detections), e.seconds, o->out.empty() ? "" : "; results in ",
+                  o->out.c_str());
+    }
+  }});
+}
+
+} // namespace splat::train

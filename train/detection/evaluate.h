@@ -1,0 +1,35 @@
+// A detector scored on its config's validation split, as MMDetection's test loop with a
+// CocoMetric does it: every image of the val annotation file goes through the test pipeline in
+// batches of data.test.batch_size (in file order; padded together as mmdet's collate pads them),
+// predict() returns each image's detections in its own pixels, the detections become a COCO
+// results file (coco_results.h) and COCO evaluation (train/eval/coco_eval.h) scores that text,
+// exactly what pycocotools would read from the written file.
+#pragma once
+
+#include "core/device.h"
+#include "models/detection/two_stage_detector.h"
+#include "train/config/experiment.h"
+#include "train/eval/coco_eval.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace splat::train {
+
+struct DetectorEvaluation {
+  CocoEvalResult bbox;
+  std::string results_json; // the COCO results of every val image
+  int64_t images = 0, detections = 0;
+  double seconds = 0; // predicting and evaluating
+};
+
+// Called after each batch with the images done so far and the split's total (for progress).
+using EvalProgress = std::function<void(int64_t done, int64_t total)>;
+
+// `detector` is put in eval mode (and left there) and run without gradients on `device`. The val
+// annotation file and image folder must exist (errors name them).
+DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const config::Experiment& exp,
+                                     Device device, const EvalProgress& progress = {});
+
+} // namespace splat::train
