@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# The main job. Until the detectors exist (design.md section 10) it runs the most meaningful
-# end-to-end things splat can do so far; it grows with each roadmap step. Everything it uses is
-# generated here (no download).
-# Usage: scripts/demo.sh
+# The main job: a ResNeSt Faster R-CNN learns to detect shapes from scratch on the CPU.
+#   1. generates the shapes dataset (1,500 train and 200 val images, no download),
+#   2. trains configs/shapes/faster_rcnn_s18_fpn_shapes_demo.toml (3 epochs) and scores the val
+#      split with COCO box AP at the end (pycocotools' table),
+#   3. draws the detections on 8 validation images and the loss / lr / AP curves,
+# and ends with one line: AP, AP50, the iterations and the minutes it took.
+# Everything lands in build/demo/ (work/: logs, TensorBoard files, checkpoints; pictures/;
+# work/curves.png). Usage: scripts/demo.sh [--threads N] [extra splat train options, e.g.
+# --set schedule.epochs=1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+threads=2
+if [ "${1:-}" = --threads ]; then threads=$2; shift 2; fi
 scripts/setup.sh
-echo "== splat demo: autograd + SGD training, safetensors checkpoint round trip"
-build/train/splat demo --checkpoint build/demo_mlp.safetensors
-echo "== splat make-shapes: the synthetic COCO-format dataset the detectors will train on"
-build/train/splat make-shapes build/demo_shapes --train 16 --val 4
-echo "== splat browse-dataset: augmented training samples with boxes, labels and masks drawn"
-build/train/splat browse-dataset --data build/demo_shapes --out build/demo_browse --num 4
-echo "== splat bench model: a ResNeSt-50 training step and inference on the CPU"
-build/train/splat bench model --model resnest50 --batch 2 --size 128 --iters 1
-echo "== splat bench conv: the convolutions of ResNeSt-50 (forward)"
-build/train/splat bench conv --batch 2 --min-seconds 0.05 | tail -1
+config=configs/shapes/faster_rcnn_s18_fpn_shapes_demo.toml
+out=build/demo
+start=$SECONDS
+rm -rf "$out/work"
+echo "== splat train: $config ($threads threads)"
+build/train/splat --threads "$threads" train "$config" --data "$out/shapes" --work-dir "$out/work" \
+  --log-interval 50 "$@" | tee "$out.log"
+echo "== splat infer: detections on validation images -> $out/pictures"
+build/train/splat --threads "$threads" infer "$config" "$(cat "$out/work/last_checkpoint")" \
+  "$out"/shapes/val/00000[1-8].jpg --out "$out/pictures" --set "data.dataset.dir='$out/shapes'" | tail -1
+/usr/bin/python3 scripts/plot_log.py "$out/work"
+minutes=$(awk -v s=$((SECONDS - start)) 'BEGIN { printf "%.1f", s / 60 }')
+iters=$(sed -n 's/^trained \([0-9]*\) iterations.*/\1/p' "$out.log")
+ap=$(sed -n 's/^bbox AP \([0-9.]*\), AP50 \([0-9.]*\).*/AP \1, AP50 \2/p' "$out.log")
+echo "demo: shapes-val box ${ap:-AP n/a}; $iters iterations in $minutes min on $threads threads (pictures in $out/pictures, curves in $out/work/curves.png)"
