@@ -9,6 +9,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 namespace splat::train::config {
 
@@ -22,5 +23,12 @@ struct Experiment {
 // Loads path (bases merged, `key.path=value` overrides applied), binds every section and
 // rejects unknown keys.
 Experiment load_experiment(const std::string& path, std::span<const std::string> overrides = {});
+
+// overrides plus the one that puts the dataset of the config at path in folder dir (the --data
+// of splat train and browse-dataset): data.dataset.dir for the shapes dataset, data.dataset.root
+// for COCO-format data. An empty dir adds nothing.
+std::vector<std::string> with_dataset_folder(const std::string& path,
+                                             std::vector<std::string> overrides,
+                                             const std::string& dir);
 
 } // namespace splat::train::config
