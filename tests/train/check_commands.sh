@@ -22,8 +22,43 @@ grep -q "^splat: error: .*unsupported storage type torch.ComplexFloatStorage" <<
 out=$("$splat" browse-dataset --data "$tmp/nowhere" --out "$tmp/b2" 2>&1) && fail "browse-dataset accepted a missing dataset"
 grep -q "^splat: error: " <<< "$out" || fail "browse-dataset error: $out"
 
-# The detector commands (run_infer itself is tested in tests/train/test_infer.cpp, with weights).
+# browse-dataset CONFIG draws what training sees: the config's dataset (generated, as it is
+# absent) through its own pipelines. The shapes config's train scales are [[480, 256],
+# [480, 320]], its test scale [480, 288], both padded to multiples of 32; the default pipeline
+# (the --data form) would make short sides of 640-800.
 shapes_cfg="$src/configs/shapes/faster_rcnn_s18_fpn_shapes.toml"
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4, $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'; }
+check_sizes() { # DIR COUNT MAX_SHORT_SIDE: COUNT PNGs, each padded to 32 with sides <= 480 and <= MAX_SHORT_SIDE
+  [ "$(ls "$1"/*.png | wc -l)" -eq "$2" ] || fail "browse-dataset: expected $2 PNGs in $1"
+  for png in "$1"/*.png; do
+    read -r w h <<< "$(png_size "$png")"
+    short=$((w < h ? w : h)) long=$((w < h ? h : w))
+    [ $((w % 32)) -eq 0 ] && [ $((h % 32)) -eq 0 ] && [ "$long" -le 480 ] && [ "$short" -le "$3" ] ||
+      fail "browse-dataset: $png is ${w}x${h}, not what the config's pipeline makes"
+  done
+}
+cfg_set=(--set "data.dataset.dir=$tmp/cfg_shapes" --set data.dataset.train=4 --set data.dataset.val=2)
+out=$("$splat" browse-dataset "$shapes_cfg" "${cfg_set[@]}" --out "$tmp/browse_cfg" --num 3) || fail "browse-dataset CONFIG"
+grep -q "^generating the shapes dataset in $tmp/cfg_shapes (4 train, 2 val images)" <<< "$out" ||
+  fail "browse-dataset CONFIG did not generate the dataset: $out"
+check_sizes "$tmp/browse_cfg" 3 320
+"$splat" browse-dataset "$shapes_cfg" "${cfg_set[@]}" --split val --out "$tmp/browse_val" --num 5 > /dev/null ||
+  fail "browse-dataset CONFIG --split val"
+check_sizes "$tmp/browse_val" 2 288
+# --data replaces the config's dataset folder: the 3 training images of make-shapes above.
+"$splat" browse-dataset "$shapes_cfg" --data "$tmp/shapes" --out "$tmp/browse_data" --num 8 > /dev/null ||
+  fail "browse-dataset CONFIG --data"
+check_sizes "$tmp/browse_data" 3 320
+out=$("$splat" browse-dataset "$tmp/none.toml" --out "$tmp/b3" 2>&1) && fail "browse-dataset accepted a missing config"
+[ "$out" = "splat: error: $tmp/none.toml: cannot read config file: No such file or directory" ] ||
+  fail "browse-dataset missing config error: $out"
+coco_cfg="$src/configs/resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml"
+out=$("$splat" browse-dataset "$coco_cfg" --data "$tmp/nowhere" --out "$tmp/b4" 2>&1) && fail "browse-dataset accepted a missing COCO dataset"
+grep -q "^splat: error: $tmp/nowhere/annotations/instances_train2017.json: no such annotation file" <<< "$out" ||
+  fail "browse-dataset missing COCO dataset error: $out"
+[ "$(wc -l <<< "$out")" -eq 1 ] || fail "browse-dataset error is not one line: $out"
+
+# The detector commands (run_infer itself is tested in tests/train/test_infer.cpp, with weights).
 img=$(ls "$tmp/shapes/val"/* | head -1)
 out=$("$splat" infer "$shapes_cfg" "$tmp/none.safetensors" "$img" --out "$tmp/infer" 2>&1) && fail "infer accepted a missing checkpoint"
 grep -q "^splat: error: .*none.safetensors: no such checkpoint file$" <<< "$out" || fail "infer checkpoint error: $out"

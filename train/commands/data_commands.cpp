@@ -1,7 +1,11 @@
 // The data commands: `splat make-shapes`, `splat browse-dataset` and `splat bench data`.
 //
-// browse-dataset takes the dataset directly (--data DIR); the CONFIG form (dataset and pipeline
-// from a training config) arrives with the trainer.
+// browse-dataset draws samples as a pipeline leaves them. `browse-dataset CONFIG` shows what
+// training sees: the config's dataset (the shapes dataset generated first when absent) through
+// its train pipeline, masks and normalisation, in the order epoch --epoch trains on it; with
+// --split val, the val set through the test pipeline in evaluation order. --data DIR replaces
+// the config's dataset folder, as in splat train. Without a CONFIG, --data DIR is a COCO-layout
+// folder shown through the default train pipeline (data/transforms.h) in shuffled order.
 #include "data/coco.h"
 #include "data/draw.h"
 #include "data/image.h"
@@ -9,16 +13,22 @@
 #include "data/sampler.h"
 #include "data/shapes.h"
 #include "train/commands/command.h"
+#include "train/config/experiment.h"
+#include "train/trainer/train_data.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <numeric>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 namespace splat::train {
 namespace {
@@ -59,37 +69,101 @@ void run_make_shapes(const MakeShapesOptions& o) {
 // ---- browse-dataset -----------------------------------------------------------------------------
 
 struct BrowseOptions {
-  std::string data, out, split = "train";
+  std::string config, data, out, split = "train";
+  std::vector<std::string> overrides;
   int64_t num = 8;
   uint64_t seed = 0;
+  bool seed_given = false;
   int64_t epoch = 0;
 };
 
-void run_browse(const BrowseOptions& o) {
-  auto coco =
-      std::make_shared<const CocoDataset>(CocoDataset::load(annotation_path(o.data, o.split)));
-  const TrainPipelineConfig config;
-  const CocoSampleDataset dataset(coco, image_root(o.data, o.split), training_images(*coco),
-                                  std::make_shared<const TrainPipeline>(config), o.seed, true);
-  SPLAT_CHECK(dataset.size() > 0, "browse-dataset: no training images in ", coco->name());
+// Writes a PNG of each of the first num samples of order (indices of dataset) and a line about it.
+void write_samples(const Dataset& dataset, const std::vector<size_t>& order, const BrowseOptions& o,
+                   const std::vector<std::string>& names, const Normalization& norm) {
   fs::create_directories(o.out);
-  const auto names = class_names(*coco);
-  DistributedSampler sampler(dataset.size(), 0, 1, o.seed);
-  sampler.set_epoch(o.epoch);
-  const auto order = sampler.indices();
   const size_t n = std::min(static_cast<size_t>(o.num), order.size());
   for (size_t i = 0; i < n; ++i) {
     const Sample s = dataset.get(order[i], o.epoch);
     const std::string stem = fs::path(s.meta.file_name).stem().string();
     const std::string path =
         (fs::path(o.out) / (stem + "_e" + std::to_string(o.epoch) + ".png")).string();
-    write_png(path, render_sample(s, names, config.norm));
+    write_png(path, render_sample(s, names, norm));
     std::printf("%s: %lld objects, %lldx%lld -> %lldx%lld%s\n", path.c_str(),
                 static_cast<long long>(s.target.boxes.size(0)),
                 static_cast<long long>(s.meta.ori_w), static_cast<long long>(s.meta.ori_h),
                 static_cast<long long>(s.meta.img_w), static_cast<long long>(s.meta.img_h),
                 s.meta.flipped ? ", flipped" : "");
   }
+}
+
+// The dataset folder alone, through the default train pipeline.
+void browse_folder(const BrowseOptions& o) {
+  auto coco =
+      std::make_shared<const CocoDataset>(CocoDataset::load(annotation_path(o.data, o.split)));
+  const TrainPipelineConfig config;
+  const CocoSampleDataset dataset(coco, image_root(o.data, o.split), training_images(*coco),
+                                  std::make_shared<const TrainPipeline>(config), o.seed, true);
+  SPLAT_CHECK(dataset.size() > 0, "browse-dataset: no training images in ", coco->name());
+  DistributedSampler sampler(dataset.size(), 0, 1, o.seed);
+  sampler.set_epoch(o.epoch);
+  write_samples(dataset, sampler.indices(), o, class_names(*coco), config.norm);
+}
+
+// Each image once, in the order the epoch's batches first visit it (the samplers pad by
+// repeating images).
+std::vector<size_t> first_visits(const std::vector<std::vector<size_t>>& batches) {
+  std::vector<size_t> order;
+  std::unordered_set<size_t> seen;
+  for (const auto& batch : batches)
+    for (size_t i : batch)
+      if (seen.insert(i).second) order.push_back(i);
+  return order;
+}
+
+// The training set as the trainer builds it (train/trainer/train_data.h), for one process.
+void browse_config_train(const config::Experiment& exp, const BrowseOptions& o) {
+  TrainData data(exp.data);
+  write_samples(data.dataset(), first_visits(data.batches(o.epoch)), o, class_names(data.coco()),
+                exp.data.train.pipeline.norm);
+}
+
+// The val set through the test pipeline: every image (annotated or not) in file order, as
+// evaluation reads it.
+void browse_config_val(const config::Experiment& exp, const BrowseOptions& o) {
+  const config::SplitFiles& files = exp.data.dataset.val;
+  SPLAT_CHECK(fs::is_regular_file(files.annotations), files.annotations,
+              ": no such annotation file (data.dataset in the config, or --data)");
+  SPLAT_CHECK(fs::is_directory(files.images), files.images, ": no such image folder");
+  auto coco = std::make_shared<const CocoDataset>(CocoDataset::load(files.annotations));
+  std::vector<size_t> images(coco->images().size());
+  std::iota(images.begin(), images.end(), size_t{0});
+  const CocoSampleDataset dataset(coco, files.images, images,
+                                  std::make_shared<const TestPipeline>(exp.data.test.pipeline),
+                                  exp.data.seed, exp.data.train.with_masks);
+  SPLAT_CHECK(dataset.size() > 0, "browse-dataset: no images in ", files.annotations);
+  write_samples(dataset, images, o, class_names(*coco), exp.data.test.pipeline.norm);
+}
+
+void browse_config(const BrowseOptions& o) {
+  SPLAT_CHECK(o.split == "train" || o.split == "val",
+              "browse-dataset: with a CONFIG, --split is train or val, got '", o.split, "'");
+  std::vector<std::string> overrides = o.overrides;
+  // The config's seed drives its order and augmentation; --seed replaces it.
+  if (o.seed_given) overrides.push_back("data.seed=" + std::to_string(o.seed));
+  const config::Experiment exp =
+      config::load_experiment(o.config, overrides, o.data);
+  prepare_dataset(exp.data.dataset);
+  if (o.split == "train")
+    browse_config_train(exp, o);
+  else
+    browse_config_val(exp, o);
+}
+
+void run_browse(const BrowseOptions& o) {
+  if (!o.config.empty()) return browse_config(o);
+  SPLAT_CHECK(!o.data.empty(), "browse-dataset: give a CONFIG or --data DIR");
+  SPLAT_CHECK(o.overrides.empty(), "browse-dataset: --set needs a CONFIG to override");
+  browse_folder(o);
 }
 
 // ---- bench data ---------------------------------------------------------------------------------
@@ -305,17 +379,28 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out) {
   {
     auto o = std::make_shared<BrowseOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "browse-dataset",
-        "Write PNGs of augmented training samples with boxes, labels and masks drawn");
-    cmd->add_option("--data", o->data, "Dataset directory (COCO layout, e.g. from make-shapes)")
-        ->required();
+        "browse-dataset", "Write PNGs of samples as a pipeline leaves them (a config's train or "
+                          "val pipeline), with boxes, labels and masks drawn");
+    cmd->add_option("config", o->config,
+                    "Training config (configs/*.toml): its dataset and pipelines, as training "
+                    "and evaluation see them");
+    cmd->add_option("--data", o->data,
+                    "Dataset directory: the config's dataset folder, or without a CONFIG a COCO "
+                    "layout folder (e.g. from make-shapes)");
     cmd->add_option("--out", o->out, "Output directory for the PNGs")->required();
     cmd->add_option("--num", o->num, "Number of samples")->check(CLI::PositiveNumber);
-    cmd->add_option("--split", o->split, "Split (annotations/instances_SPLIT.json, SPLIT/)");
-    cmd->add_option("--seed", o->seed, "Augmentation and order seed");
+    cmd->add_option("--split", o->split,
+                    "train or val with a CONFIG (val: the test pipeline); without one the folder's "
+                    "split (annotations/instances_SPLIT.json, SPLIT/)");
+    CLI::Option* seed = cmd->add_option("--seed", o->seed,
+                                        "Augmentation and order seed (with a CONFIG: data.seed)");
     cmd->add_option("--epoch", o->epoch, "Epoch whose augmentation to show")
         ->check(CLI::NonNegativeNumber);
-    out.push_back({cmd, [o] { run_browse(*o); }});
+    cmd->add_option("--set", o->overrides, "Config overrides key.path=value (repeatable)");
+    out.push_back({cmd, [o, seed] {
+                     o->seed_given = seed->count() > 0;
+                     run_browse(*o);
+                   }});
   }
   {
     auto o = std::make_shared<BenchDataOptions>();

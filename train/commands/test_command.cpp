@@ -6,11 +6,13 @@
 #include "models/detection/detector_weights.h"
 #include "train/commands/command.h"
 #include "train/detection/evaluate.h"
+#include "train/log/progress_bar.h"
 #include "train/trainer/train_data.h"
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace splat::train {
 
@@ -37,7 +39,13 @@ void add_test_command(CLI::App& app, Commands& out) {
     auto detector = config::build_detector(exp.model);
     models::load_detector_weights(*detector, o->checkpoint);
     detector->to(device);
-    const DetectorEvaluation e = evaluate_detector(*detector, exp, device);
+    // Images done, on stderr: redrawn on a terminal, a line per 10% elsewhere.
+    std::optional<ProgressBar> bar;
+    const DetectorEvaluation e = evaluate_detector(*detector, exp, device, [&](int64_t done, int64_t total) {
+      if (!bar) bar.emplace("test", total, stderr);
+      bar->update(done);
+    });
+    if (bar) bar->finish();
     if (!o->out.empty()) {
       AtomicFile f(o->out, str("writing '", o->out, "'"));
       f.write(e.results_json);

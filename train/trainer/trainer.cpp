@@ -12,6 +12,7 @@
 #include "train/detection/evaluate.h"
 #include "train/log/json_lines.h"
 #include "train/log/log_line.h"
+#include "train/log/progress_bar.h"
 #include "train/log/tfevents_writer.h"
 #include "train/optim/from_config.h"
 #include "train/optim/grad_clip.h"
@@ -23,6 +24,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace splat::train {
 namespace {
@@ -135,8 +137,13 @@ TrainSummary run_training(const TrainOptions& o) {
   JsonLinesWriter json_log((fs::path(work_dir) / "log.jsonl").string());
   TfEventsWriter tensorboard((fs::path(work_dir) / "tensorboard").string());
   std::ofstream text_log(fs::path(work_dir) / "train.log", std::ios::app);
+  // On a terminal, a progress bar over all iterations sits under the log lines (which go
+  // through it so they do not land on its line); elsewhere the log lines are the progress.
+  std::optional<ProgressBar> bar;
   auto log = [&](const std::string& line) {
-    if (!o.quiet) {
+    if (bar) {
+      bar->write(line);
+    } else if (!o.quiet) {
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);
     }
@@ -158,6 +165,8 @@ TrainSummary run_training(const TrainOptions& o) {
   };
 
   model->train();
+  if (!o.quiet && progress.iter < total_iters && progress_mode_for(stdout) == ProgressMode::redraw)
+    bar.emplace("train", total_iters, stdout, ProgressMode::redraw, progress.iter);
   allocator_for(device).reset_peak();
   Window window(static_cast<size_t>(o.log_interval));
   const int64_t first_iter = progress.iter;
@@ -197,6 +206,7 @@ TrainSummary run_training(const TrainOptions& o) {
       ++progress.iter;
       ++progress.iter_in_epoch;
       summary.losses.push_back(values[0].second);
+      if (bar) bar->update(progress.iter);
       const double time = seconds_since(tick);
       tick = Clock::now();
       time_sum += time;
@@ -240,6 +250,8 @@ TrainSummary run_training(const TrainOptions& o) {
       }
     }
   }
+  if (bar) bar->finish();
+  bar.reset();
   if (saved_iter != progress.iter) save(str("iter_", progress.iter, ".safetensors"));
   summary.iterations = progress.iter;
   summary.seconds = seconds_since(start);
