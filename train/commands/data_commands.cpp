@@ -14,6 +14,7 @@
 #include "data/shapes.h"
 #include "train/commands/command.h"
 #include "train/config/experiment.h"
+#include "train/detection/evaluate.h"
 #include "train/trainer/train_data.h"
 
 #include <unistd.h>
@@ -130,18 +131,11 @@ void browse_config_train(const config::Experiment& exp, const BrowseOptions& o) 
 // The val set through the test pipeline: every image (annotated or not) in file order, as
 // evaluation reads it.
 void browse_config_val(const config::Experiment& exp, const BrowseOptions& o) {
-  const config::SplitFiles& files = exp.data.dataset.val;
-  SPLAT_CHECK(fs::is_regular_file(files.annotations), files.annotations,
-              ": no such annotation file (data.dataset in the config, or --data)");
-  SPLAT_CHECK(fs::is_directory(files.images), files.images, ": no such image folder");
-  auto coco = std::make_shared<const CocoDataset>(CocoDataset::load(files.annotations));
-  std::vector<size_t> images(coco->images().size());
-  std::iota(images.begin(), images.end(), size_t{0});
-  const CocoSampleDataset dataset(coco, files.images, images,
-                                  std::make_shared<const TestPipeline>(exp.data.test.pipeline),
-                                  exp.data.seed, exp.data.train.with_masks);
-  SPLAT_CHECK(dataset.size() > 0, "browse-dataset: no images in ", files.annotations);
-  write_samples(dataset, images, o, class_names(*coco), exp.data.test.pipeline.norm);
+  const auto dataset = make_val_dataset(exp.data, exp.data.train.with_masks);
+  SPLAT_CHECK(dataset->size() > 0, "browse-dataset: no images in ", exp.data.dataset.val.annotations);
+  std::vector<size_t> order(dataset->size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  write_samples(*dataset, order, o, class_names(dataset->coco()), exp.data.test.pipeline.norm);
 }
 
 void browse_config(const BrowseOptions& o) {

@@ -15,31 +15,35 @@
 
 namespace splat::train {
 
-DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const config::Experiment& exp,
-                                     Device device, const EvalProgress& progress) {
-  const auto start = std::chrono::steady_clock::now();
-  const config::SplitFiles& files = exp.data.dataset.val;
+std::unique_ptr<data::CocoSampleDataset> make_val_dataset(const config::DataConfig& data, bool with_masks) {
+  const config::SplitFiles& files = data.dataset.val;
   SPLAT_CHECK(std::filesystem::is_regular_file(files.annotations), files.annotations,
               ": no such annotation file (the val split of data.dataset, or --data)");
   SPLAT_CHECK(std::filesystem::is_directory(files.images), files.images, ": no such image folder");
   auto coco = std::make_shared<const data::CocoDataset>(data::CocoDataset::load(files.annotations));
-  const DatasetClasses classes = dataset_classes(exp.data.dataset, exp.model.num_classes, exp.path);
-
-  // Every image, in file order (mmdet tests on all of them, with or without annotations).
   std::vector<size_t> images(coco->images().size());
   std::iota(images.begin(), images.end(), size_t{0});
-  const data::CocoSampleDataset dataset(coco, files.images, images,
-                                        std::make_shared<const data::TestPipeline>(exp.data.test.pipeline),
-                                        exp.data.seed, false);
+  return std::make_unique<data::CocoSampleDataset>(
+      coco, files.images, std::move(images), std::make_shared<const data::TestPipeline>(data.test.pipeline),
+      data.seed, with_masks);
+}
+
+DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const config::Experiment& exp,
+                                     Device device, const EvalProgress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::unique_ptr<data::CocoSampleDataset> dataset = make_val_dataset(exp.data, false);
+  const data::CocoDataset& coco = dataset->coco();
+  const DatasetClasses classes = dataset_classes(exp.data.dataset, exp.model.num_classes, exp.path);
+  const size_t count = dataset->size();
   std::vector<std::vector<size_t>> batches;
-  for (size_t i = 0; i < images.size(); i += exp.data.test.batch_size) {
+  for (size_t i = 0; i < count; i += exp.data.test.batch_size) {
     batches.emplace_back();
-    for (size_t j = i; j < std::min(images.size(), i + exp.data.test.batch_size); ++j) batches.back().push_back(j);
+    for (size_t j = i; j < std::min(count, i + exp.data.test.batch_size); ++j) batches.back().push_back(j);
   }
 
   detector.eval();
   autograd::NoGradGuard no_grad;
-  data::Loader loader(dataset, std::move(batches), 0, exp.data.test_loader(device));
+  data::Loader loader(*dataset, std::move(batches), 0, exp.data.test_loader(device));
   std::vector<ImageResults> results;
   DetectorEvaluation out;
   while (std::optional<data::Batch> batch = loader.next()) {
@@ -48,11 +52,11 @@ DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const c
       out.detections += dets[i].scores.numel();
       results.push_back({batch->metas[i].image_id, batch->metas[i].file_name, std::move(dets[i])});
     }
-    if (progress) progress(static_cast<int64_t>(results.size()), static_cast<int64_t>(images.size()));
+    if (progress) progress(static_cast<int64_t>(results.size()), static_cast<int64_t>(count));
   }
   out.images = static_cast<int64_t>(results.size());
   out.results_json = coco_results_json(results, classes);
-  out.bbox = coco_evaluate(*coco, parse_detection_results(out.results_json, "detections", *coco, IouType::bbox),
+  out.bbox = coco_evaluate(coco, parse_detection_results(out.results_json, "detections", coco, IouType::bbox),
                            IouType::bbox);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

@@ -7,12 +7,14 @@
 #pragma once
 
 #include "core/device.h"
+#include "data/loader.h"
 #include "models/detection/two_stage_detector.h"
 #include "train/config/experiment.h"
 #include "train/eval/coco_eval.h"
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace splat::train {
@@ -24,11 +26,14 @@ struct DetectorEvaluation {
   double seconds = 0; // predicting and evaluating
 };
 
+// Every image of the val split (annotated or not) in file order, through the test pipeline, as
+// evaluation reads it. The annotation file and image folder must exist (errors name them).
+std::unique_ptr<data::CocoSampleDataset> make_val_dataset(const config::DataConfig& data, bool with_masks);
+
 // Called after each batch with the images done so far and the split's total (for progress).
 using EvalProgress = std::function<void(int64_t done, int64_t total)>;
 
-// `detector` is put in eval mode (and left there) and run without gradients on `device`. The val
-// annotation file and image folder must exist (errors name them).
+// `detector` is put in eval mode (and left there) and run without gradients on `device`.
 DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const config::Experiment& exp,
                                      Device device, const EvalProgress& progress = {});
 
