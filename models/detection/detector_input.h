@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "models/detection/instance_masks.h"
 #include "ops/boxes.h"
 
 #include <map>
@@ -25,6 +26,9 @@ struct GroundTruth {
   Tensor boxes;        // (G, 4) x1 y1 x2 y2 in the resized image, the images' dtype
   Tensor labels;       // (G) i64, 0-based foreground classes
   Tensor ignore_boxes; // (I, 4) crowd regions, or undefined
+  // One mask per GT box for the mask head (Mask R-CNN and Cascade Mask); null for box-only
+  // detectors.
+  std::shared_ptr<const InstanceMasks> masks;
 };
 
 struct DetectorInput {
@@ -37,6 +41,9 @@ struct Detections {
   Tensor boxes;  // (K, 4) in original-image pixels (or resized-image pixels without rescale)
   Tensor scores; // (K)
   Tensor labels; // (K) i64
+  // (K, H, W) bool masks over the original image (the resized image without rescale), from
+  // detectors with a mask head; undefined otherwise.
+  Tensor masks;
 };
 
 // Named losses (mmdet's names: loss_rpn_cls, loss_rpn_bbox, loss_cls, loss_bbox, ...) and
