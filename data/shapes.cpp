@@ -229,12 +229,33 @@ std::optional<Placed> random_crowd(const ShapesOptions& o, int64_t h, int64_t w,
   return std::nullopt;
 }
 
+// The outline() kind of each category (category id k + 1 draws kind kinds[k]).
+std::vector<int> category_kinds(const ShapesOptions& o) {
+  std::vector<int> kinds;
+  for (const std::string& name : o.kinds) {
+    const auto* it = std::find(std::begin(kShapeNames), std::end(kShapeNames), name);
+    SPLAT_CHECK(it != std::end(kShapeNames), "make-shapes: unknown shape kind '", name,
+                "' (known: rectangle, ellipse, triangle, diamond, pentagon, hexagon, star, cross, "
+                "trapezoid, arrow)");
+    const int kind = static_cast<int>(it - std::begin(kShapeNames));
+    SPLAT_CHECK(std::find(kinds.begin(), kinds.end(), kind) == kinds.end(),
+                "make-shapes: shape kind '", name, "' is listed twice");
+    kinds.push_back(kind);
+  }
+  if (o.kinds.empty())
+    for (int k = 0; k < o.categories; ++k) kinds.push_back(k);
+  return kinds;
+}
+
 } // namespace
 
 void check_shapes_options(const ShapesOptions& o) {
   SPLAT_CHECK(o.categories >= 3 && o.categories <= kMaxShapeCategories,
               "make-shapes: categories must be in [3, ", kMaxShapeCategories, "], got ",
               o.categories);
+  SPLAT_CHECK(o.kinds.empty() || o.kinds.size() == static_cast<size_t>(o.categories),
+              "make-shapes: ", o.kinds.size(), " kinds named for ", o.categories, " categories");
+  category_kinds(o); // checks the names
   SPLAT_CHECK(o.min_size >= 16 && o.min_size <= o.max_size,
               "make-shapes: need 16 <= min_size <= max_size, got min_size ", o.min_size,
               ", max_size ", o.max_size);
@@ -255,11 +276,11 @@ void check_shapes_options(const ShapesOptions& o) {
               o.noise);
 }
 
-std::vector<std::string> shape_category_names(int categories) {
-  SPLAT_CHECK(categories >= 1 && categories <= kMaxShapeCategories,
-              "shape_category_names: categories must be in [1, ", kMaxShapeCategories, "], got ",
-              categories);
-  return {kShapeNames, kShapeNames + categories};
+std::vector<std::string> shape_category_names(const ShapesOptions& options) {
+  check_shapes_options(options);
+  std::vector<std::string> names;
+  for (int kind : category_kinds(options)) names.emplace_back(kShapeNames[kind]);
+  return names;
 }
 
 ShapesImage generate_shapes_image(const ShapesOptions& options, int split, int64_t index) {
@@ -271,13 +292,15 @@ ShapesImage generate_shapes_image(const ShapesOptions& options, int split, int64
   out.image = Tensor::empty({h, w, 3}, DType::u8);
   paint_background(out.image, rng);
 
+  const std::vector<int> kinds = category_kinds(options);
   std::vector<Placed> placed;
   const int64_t count = rng.randint(1, 6);
   for (int64_t i = 0; i < count; ++i) {
-    const int kind = static_cast<int>(rng.randint(0, options.categories - 1));
+    const int64_t category = rng.randint(0, options.categories - 1);
+    const int kind = kinds[static_cast<size_t>(category)];
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
       Placed p;
-      p.object.category_id = kind + 1;
+      p.object.category_id = category + 1;
       const double size = random_half_size(options, h, w, rng);
       double cx = uniform_in(rng, 0, static_cast<double>(w));
       double cy = uniform_in(rng, 0, static_cast<double>(h));
@@ -395,7 +418,7 @@ void write_split(const std::filesystem::path& dir, const std::string& split_name
     }
   }
   json += "],\n\"categories\": [";
-  const auto names = shape_category_names(options.categories);
+  const auto names = shape_category_names(options);
   for (size_t k = 0; k < names.size(); ++k) {
     json += k > 0 ? ",\n" : "\n";
     append(json, "{\"id\": %zu, ", k + 1);

@@ -6,8 +6,11 @@
 // shapes in random colours. A shape's size is 20-60% of the image's shorter side, or, with
 // min_object/max_object set, drawn log-uniformly in that range of pixels (as object sizes spread
 // in natural images: as many small as large ones). Optional Gaussian pixel noise over the whole
-// painted image (sensor noise) makes edges and colours less clean. Categories are shape kinds, the first `categories` of: rectangle,
-// ellipse, triangle, diamond, pentagon, hexagon, star, cross, trapezoid, arrow.
+// painted image (sensor noise) makes edges and colours less clean. Categories are shape kinds:
+// the first `categories` of rectangle, ellipse, triangle, diamond, pentagon, hexagon, star, cross,
+// trapezoid, arrow, or the ones `kinds` names. Shapes are rotated at random and their proportions
+// vary, so some kinds can look alike (a diamond near r = 1 is a rotated square, small pentagons
+// and ellipses are a few pixels apart): `kinds` picks a set whose labels the pixels decide.
 //
 // Annotations, all consistent with the masks a COCO reader makes from them:
 // - segmentation: one polygon per shape with the vertices rounded to 1/100 pixel as written to the
@@ -38,6 +41,9 @@ struct ShapesOptions {
   int64_t min_size = 64, max_size = 160; // image side range in pixels
   uint64_t seed = 0;
   int categories = 5; // 3..10
+  // The kinds that are the categories, by name, in category-id order (id k + 1 is kinds[k]);
+  // empty: the first `categories` kinds. When set, categories must be its size.
+  std::vector<std::string> kinds;
   int jpeg_quality = 92;
   // A shape's longer side in pixels (before rotation), log-uniform in [min_object, max_object]
   // and at most the image's shorter side; both 0: 20-60% of the shorter side, uniformly.
@@ -68,8 +74,8 @@ struct ShapesImage {
 // make_shapes and generate_shapes_image check first.
 void check_shapes_options(const ShapesOptions& options);
 
-// The names of the first `categories` shape kinds (category id k + 1 is names[k]).
-std::vector<std::string> shape_category_names(int categories);
+// The categories' names (category id k + 1 is names[k]): kinds, or the first `categories` kinds.
+std::vector<std::string> shape_category_names(const ShapesOptions& options);
 
 // Image `index` of a split (0 train, 1 val) for these options: deterministic in (seed, split,
 // index) alone.

@@ -158,7 +158,14 @@ TEST_CASE("data config: a shapes dataset, optional keys and the test loader") {
   CHECK(s.options.min_size == 64);
   CHECK(s.options.max_size == 128);
   CHECK(s.options.categories == 3);
+  CHECK(s.options.kinds.empty());
   CHECK(s.options.seed == 11);
+  // Named kinds without a count: as many categories as kinds.
+  std::string named = kShapes;
+  named.replace(named.find("categories = 3"), 14, R"(kinds = ["star", "cross", "ellipse", "arrow"])");
+  const data::ShapesOptions k = read(named).dataset.shapes->options;
+  CHECK(k.categories == 4);
+  CHECK(k.kinds == std::vector<std::string>{"star", "cross", "ellipse", "arrow"});
   CHECK(s.options.jpeg_quality == data::ShapesOptions{}.jpeg_quality);
   CHECK(c.dataset.train.annotations == "work/shapes/annotations/instances_train.json");
   CHECK(c.dataset.train.images == "work/shapes/train");
@@ -274,6 +281,8 @@ TEST_CASE("data config: wrong types, bad enums, bad values and unknown keys") {
   CHECK(error({"data.train.scales=[[1, 2], [3, 4], [5, 6]]"}) ==
         "cfg.toml:17:1: data.train: TrainPipeline: multiscale mode range needs 1 or 2 scales, got "
         "3");
+  CHECK(error_of([] { read(kShapes, {"data.dataset.kinds=[\"star\", \"oval\", \"cross\"]"}); }).find(
+            "data.dataset: make-shapes: unknown shape kind 'oval'") != std::string::npos);
   CHECK(error_of([] { read(kShapes, {"data.dataset.categories=2"}); }) ==
         "cfg.toml:8:1: data.dataset: make-shapes: categories must be in [3, 10], got 2");
   // In a file: the key's own line.
@@ -284,7 +293,7 @@ TEST_CASE("data config: wrong types, bad enums, bad values and unknown keys") {
   // COCO keys are unknown in a shapes dataset, and the other way round.
   CHECK(error_of([] { read(kShapes, {"data.dataset.root=data/coco"}); }) ==
         "--set data.dataset.root=data/coco: data.dataset.root: unknown key (data.dataset takes: "
-        "categories, dir, jpeg_quality, kind, max_object, max_occlusion, max_size, min_object, "
+        "categories, dir, jpeg_quality, kind, kinds, max_object, max_occlusion, max_size, min_object, "
         "min_size, noise, overlap_prob, seed, train, val)");
   CHECK(error({"data.train.flip=0.5", "data.batch_size=2"}) ==
         "--set data.train.flip=0.5: data.train.flip: unknown key (data.train takes: batch_size, "

@@ -85,7 +85,7 @@ TEST_CASE("dataset classes: COCO's 80 with their gapped ids, shapes' names, coun
   config::DatasetConfig shapes;
   shapes.shapes = config::ShapesDataset{.dir = "shapes", .options = {.categories = 4}};
   const DatasetClasses s = dataset_classes(shapes, 4, "my.toml");
-  CHECK(s.names == data::shape_category_names(4));
+  CHECK(s.names == data::shape_category_names({.categories = 4}));
   CHECK(s.category_ids == std::vector<int64_t>{1, 2, 3, 4});
   CHECK_THROWS_WITH_ALL(dataset_classes(shapes, 5, "my.toml"), "my.toml", "model.num_classes is 5",
                         "4 classes", "shapes");

@@ -357,7 +357,10 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out) {
     cmd->add_option("--min-size", o->shapes.min_size, "Smallest image side (pixels)");
     cmd->add_option("--max-size", o->shapes.max_size, "Largest image side (pixels)");
     cmd->add_option("--seed", o->shapes.seed, "Random seed");
-    cmd->add_option("--categories", o->shapes.categories, "Shape categories (3-10)");
+    CLI::Option* categories = cmd->add_option("--categories", o->shapes.categories, "Shape categories (3-10)");
+    cmd->add_option("--kinds", o->shapes.kinds,
+                    "The categories' shape kinds by name (e.g. rectangle,ellipse,triangle,star,cross)")
+        ->delimiter(',');
     cmd->add_option("--quality", o->shapes.jpeg_quality, "JPEG quality (1-100)");
     cmd->add_option("--min-object", o->shapes.min_object,
                     "Smallest shape's longer side (pixels; with --max-object, log-uniform)");
@@ -368,7 +371,12 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out) {
     cmd->add_option("--overlap-prob", o->shapes.overlap_prob,
                     "Probability a shape is placed onto an earlier one (default 0)");
     cmd->add_option("--noise", o->shapes.noise, "Std of Gaussian pixel noise (0-255 levels)");
-    out.push_back({cmd, [o] { run_make_shapes(*o); }});
+    out.push_back({cmd, [o, categories] {
+                     // Named kinds are the categories unless a count is also given.
+                     if (!o->shapes.kinds.empty() && categories->count() == 0)
+                       o->shapes.categories = static_cast<int>(o->shapes.kinds.size());
+                     run_make_shapes(*o);
+                   }});
   }
   {
     auto o = std::make_shared<BrowseOptions>();

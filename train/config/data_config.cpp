@@ -51,7 +51,9 @@ DatasetConfig read_dataset(const Node& t) {
   o.min_size = t.get<int64_t>("min_size", o.min_size);
   o.max_size = t.get<int64_t>("max_size", o.max_size);
   o.seed = t.get<uint64_t>("seed", o.seed);
-  o.categories = t.get<int>("categories", o.categories);
+  o.kinds = t.get<std::vector<std::string>>("kinds", o.kinds);
+  // Named kinds are the categories unless a count is also given (then they must agree).
+  o.categories = t.get<int>("categories", o.kinds.empty() ? o.categories : static_cast<int>(o.kinds.size()));
   o.jpeg_quality = t.get<int>("jpeg_quality", o.jpeg_quality);
   o.min_object = t.get<double>("min_object", o.min_object);
   o.max_object = t.get<double>("max_object", o.max_object);

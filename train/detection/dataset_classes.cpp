@@ -51,7 +51,7 @@ DatasetClasses dataset_classes(const config::DatasetConfig& dataset, int64_t num
   DatasetClasses c;
   std::string source;
   if (dataset.shapes) {
-    c.names = data::shape_category_names(dataset.shapes->options.categories);
+    c.names = data::shape_category_names(dataset.shapes->options);
     for (size_t i = 0; i < c.names.size(); ++i) c.category_ids.push_back(static_cast<int64_t>(i) + 1);
     source = "the shapes dataset's categories";
   } else if (std::filesystem::is_regular_file(dataset.val.annotations)) {
