@@ -78,13 +78,44 @@ scales = [[1333, 800]]
   CHECK(error_of([&] { root.check_all_used(); }).empty()); // `_base` itself is consumed
 }
 
+TEST_CASE("config files: a table with _delete = true replaces its base's table whole") {
+  const test::TempDir dir;
+  write(dir, "sgd.toml", R"([schedule]
+optimizer = "SGD"
+momentum = 0.9
+lr = 0.02
+[schedule.warmup]
+iters = 500
+[data]
+workers = 2
+)");
+  const std::string adamw = write(dir, "adamw.toml", R"(_base = "sgd.toml"
+[schedule]
+_delete = true
+optimizer = "AdamW"
+lr = 0.001
+)");
+  const Node root = load(adamw);
+  const Node schedule = root.table("schedule");
+  CHECK(schedule.require<std::string>("optimizer") == "AdamW");
+  CHECK(schedule.require<double>("lr") == 0.001);
+  // The base's other keys and subtables are gone, the flag itself consumed; other tables merge.
+  CHECK(error_of([&] { schedule.require<double>("momentum"); }).find("required key is missing") !=
+        std::string::npos);
+  CHECK(error_of([&] { schedule.table("warmup"); }).find("warmup") != std::string::npos);
+  CHECK(root.table("data").require<int64_t>("workers") == 2);
+  CHECK(error_of([&] { root.check_all_used(); }).empty());
+  // Anything but true is an error at the flag.
+  const std::string bad = write(dir, "bad.toml", "_base = \"sgd.toml\"\n[schedule]\n_delete = 1\n");
+  CHECK(error_of([&] { load(bad); }) == bad + ":3:11: _delete: expected true (replace the base's table), got integer");
+}
+
 TEST_CASE("config files: unknown keys and conflicts in base files name those files") {
   const test::TempDir dir;
   write(dir, "base.toml", "[data]\nworkers = 2\nwokers = 3\nmean = [1.0, 2.0, 3.0]\n");
   const std::string child =
       write(dir, "child.toml", "_base = \"base.toml\"\n[data]\nworkers = 4\n");
   const Node root = load(child);
-  root.table("data").require<int64_t>("workers");
   root.table("data").require<std::array<double, 3>>("mean");
   CHECK(error_of([&] { root.check_all_used(); }) ==
         dir.path("base.toml") + ":3:1: data.wokers: unknown key (data takes: mean, workers)");

@@ -101,6 +101,7 @@ toml::table read_tree(std::string_view text, const std::string& name, std::vecto
     chain.pop_back();
     detail::merge(t, std::move(base), detail::Winner::into);
   }
+  detail::strip_delete_keys(t);
   return t;
 }
 

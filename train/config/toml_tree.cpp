@@ -19,6 +19,12 @@ bool same_kind(const toml::node& a, const toml::node& b) {
   return a.type() == b.type() || (a.is_number() && b.is_number());
 }
 
+// True when a derived config's table asks to replace its base's (`_delete = true`).
+bool replaces_base(const toml::table& t) {
+  const toml::node* flag = t.get(kDeleteKey);
+  return flag && flag->value_exact<bool>().value_or(false);
+}
+
 } // namespace
 
 std::string where(const toml::source_region& region) {
@@ -68,6 +74,7 @@ void merge(toml::table& into, toml::table&& from, Winner winner, std::string_vie
     }
     toml::node& mine = it->second;
     if (mine.is_table() && value.is_table()) {
+      if (winner == Winner::into && replaces_base(*mine.as_table())) continue;
       merge(*mine.as_table(), std::move(*value.as_table()), winner, key_path);
       continue;
     }
@@ -82,6 +89,17 @@ void merge(toml::table& into, toml::table&& from, Winner winner, std::string_vie
     // (Assigning through toml::node& would slice: insert_or_assign makes the concrete node.)
     if (winner == Winner::from) into.insert_or_assign(key.str(), std::move(value));
   }
+}
+
+void strip_delete_keys(toml::table& t) {
+  if (const toml::node* flag = t.get(kDeleteKey)) {
+    if (flag->value_exact<bool>() != std::optional<bool>(true))
+      throw Error(str(where(flag->source()), ": ", kDeleteKey, ": expected true (replace the base's table), got ",
+                      kind_name(*flag) == "boolean" ? "false" : kind_name(*flag)));
+    t.erase(kDeleteKey);
+  }
+  for (auto&& [key, value] : t)
+    if (toml::table* sub = value.as_table()) strip_delete_keys(*sub);
 }
 
 } // namespace splat::train::config::detail
