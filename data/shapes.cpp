@@ -1,5 +1,6 @@
 #include "data/shapes.h"
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/draw.h"
 #include "data/image.h"
@@ -437,12 +438,26 @@ void write_split(const std::filesystem::path& dir, const std::string& split_name
 
 } // namespace
 
+std::string shapes_options_text(const ShapesOptions& o) {
+  std::string kinds;
+  for (const std::string& k : shape_category_names(o)) kinds += (kinds.empty() ? "" : ", ") + k;
+  return str("train = ", o.train, "\nval = ", o.val, "\nmin_size = ", o.min_size, "\nmax_size = ", o.max_size,
+             "\nseed = ", o.seed, "\nkinds = ", kinds, "\njpeg_quality = ", o.jpeg_quality,
+             "\nmin_object = ", o.min_object, "\nmax_object = ", o.max_object, "\nmax_occlusion = ",
+             o.max_occlusion, "\noverlap_prob = ", o.overlap_prob, "\nnoise = ", o.noise, "\n");
+}
+
 void make_shapes(const std::string& dir, const ShapesOptions& options) {
   check_shapes_options(options);
   const std::filesystem::path root(dir);
+  // The stamp goes first and comes back last: a folder whose generation was cut short has none.
+  std::filesystem::remove(root / kShapesStamp);
   std::filesystem::create_directories(root / "annotations");
   write_split(root, "train", 0, options.train, options);
   write_split(root, "val", 1, options.val, options);
+  AtomicFile stamp((root / kShapesStamp).string(), str("make-shapes: ", (root / kShapesStamp).string()));
+  stamp.write(shapes_options_text(options));
+  stamp.commit();
 }
 
 } // namespace splat::data

@@ -42,7 +42,8 @@ struct SplitFiles {
   std::string images;
 };
 
-// The synthetic dataset (data/shapes.h): generated into dir by make_shapes when absent.
+// The synthetic dataset (data/shapes.h): generated into dir by make_shapes when absent, and
+// again when the stamp make_shapes left there names other options.
 struct ShapesDataset {
   std::string dir;
   data::ShapesOptions options;

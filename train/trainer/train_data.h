@@ -28,8 +28,9 @@ private:
   size_t batch_size_;
 };
 
-// Generates the shapes dataset of config into its folder unless annotations are already there
-// (printing one line when it does); nothing for COCO-format data.
+// Generates the shapes dataset of config into its folder unless annotations are already there,
+// or regenerates it when make-shapes stamped the folder with other options (printing one line
+// when it writes); nothing for COCO-format data.
 void prepare_dataset(const config::DatasetConfig& dataset);
 
 } // namespace splat::train
