@@ -1,6 +1,6 @@
-// CUDA RoIAlign kernels, same contract as ops/cpu/roi_align.h (the oracle), except that the
-// backward adds the contributions with atomicAdd (as torchvision and mmcv do on the GPU), so
-// float rounding of dfeatures can differ between runs in the last bits.
+// CUDA RoIAlign kernels, same contract as ops/cpu/roi_align.h (the oracle). The backward is
+// deterministic (64-bit fixed-point accumulation, see the .cu): the same inputs give the same
+// dfeatures bit for bit on every run, within rounding of the oracle's sums.
 #pragma once
 
 #include "core/tensor.h"

@@ -1,7 +1,9 @@
 // RoIAlign on the emulated CUDA device: float64 gradcheck (aligned or not, sampling ratios 0 and
 // 2), CPU-vs-CUDA parity of the output and the feature gradient (float32 and float64) with
 // 2000 RoIs mixing random, border, outside, tiny, huge and degenerate boxes, empty RoI sets,
-// and the multi-level extractor.
+// the multi-level extractor, and a backward that is the same bit for bit on every run.
+#include "autograd/engine.h"
+#include "ops/copy.h"
 #include "ops/roi_align.h"
 #include "ops/view.h"
 #include "tests/autograd/grad_helpers.h"
@@ -56,6 +58,37 @@ TEST_CASE("cuda roi_align: parity with the CPU, thousands of boxes, borders, emp
                         }),
                         {ops::transpose(f.detach(), 2, 3).requires_grad_(), rois}, tol, tol);
     }
+}
+
+// Hundreds of RoIs over one small map send thousands of contributions to each pixel, in the
+// order the threads happen to run (the emulator, as a GPU, varies it between launches): float
+// atomics would round differently each run, the fixed-point sums do not.
+TEST_CASE("cuda roi_align: the feature gradient is the same bit for bit on every run") {
+  for (DType dt : {DType::f32, DType::f64}) {
+    CAPTURE(dt);
+    const Tensor f = ops::to(ops::to(ops::randn({2, 4, 12, 16}), dt), kCuda);
+    const Tensor rois = ops::to(ops::to(test::roi_boxes(600, 2, 48, 64, 3), dt), kCuda);
+    const RoiAlignOptions o{.output_h = 7, .output_w = 7, .spatial_scale = 0.25, .aligned = true};
+    const Tensor dout = ops::to(ops::to(ops::randn({600, 4, 7, 7}), dt), kCuda);
+    auto gradient = [&] {
+      const Tensor x = f.detach().requires_grad_();
+      autograd::backward({roi_align(x, rois, o)}, {dout});
+      return ops::to(x.grad(), Device::cpu());
+    };
+    const Tensor first = gradient();
+    for (int run = 0; run < 3; ++run) test::check_equal(gradient(), first);
+  }
+}
+
+TEST_CASE("cuda roi_align: a non-finite output gradient gives NaN feature gradients, not garbage") {
+  const Tensor f = ops::to(ops::randn({1, 1, 6, 6}), kCuda).requires_grad_();
+  const Tensor rois = ops::to(ops::to(test::roi_boxes(4, 1, 24, 24, 5), DType::f32), kCuda);
+  Tensor dout = ops::full({4, 1, 2, 2}, 1.0);
+  dout.data<float>()[3] = INFINITY;
+  autograd::backward({roi_align(f, rois, {.output_h = 2, .output_w = 2, .spatial_scale = 0.25})},
+                     {ops::to(dout, kCuda)});
+  const Tensor g = ops::to(f.grad(), Device::cpu());
+  for (int64_t i = 0; i < g.numel(); ++i) CHECK(std::isnan(g.data<float>()[i]));
 }
 
 TEST_CASE("cuda multi_level_roi_align: parity with the CPU") {
