@@ -1,8 +1,9 @@
 // The Mask R-CNN mask branch (models/detection/mask_head.h, mask_roi_head.h): a float64
 // gradient check of loss_mask through the FCNMaskHead (convs with BN, the transposed-conv
 // upsampler, conv_logits, the GT-class selection and the BCE) on the CPU and the emulated CUDA
-// device; the zero-positive loss; inference without detections; a hand-made paste; and the
-// errors. Parity of every piece with MMDetection is test_mmdet_mask_rcnn.cpp.
+// device; the zero-positive loss; inference without detections; CPU-vs-CUDA detections and
+// masks; a hand-made paste; and the errors. Parity of every piece with MMDetection is
+// test_mmdet_mask_rcnn.cpp.
 #include "autograd/engine.h"
 #include "nn/init.h"
 #include "ops/copy.h"
@@ -65,12 +66,14 @@ void check_mask_loss_gradients(Device device, const std::vector<std::string>& pa
   CHECK_GRADCHECK(fn, inputs, {.eps = 1e-6, .atol = 1e-9, .rtol = 1e-4});
 }
 
-// The FPN maps P2..P6 of one 64x96 image for the narrow mask branch (16 channels).
-std::vector<Tensor> random_feats(Device device = Device::cpu()) {
+// The FPN maps P2..P6 of one 64x96 image for the narrow mask branch (16 channels), drawn in
+// float32 on the CPU whatever the dtype and device asked for.
+std::vector<Tensor> random_feats(Device device = Device::cpu(), DType dtype = DType::f32) {
   Generator gen(9);
   std::vector<Tensor> feats;
   for (int64_t s : {16, 8, 4, 2, 1})
-    feats.push_back(ops::to(ops::randn({1, 16, s, s * 3 / 2 + (s == 1)}, {}, &gen), device));
+    feats.push_back(
+        ops::to(ops::to(ops::randn({1, 16, s, s * 3 / 2 + (s == 1)}, {}, &gen), dtype), device));
   return feats;
 }
 
@@ -217,6 +220,30 @@ TEST_CASE(
     "cuda mask head: float64 gradcheck of loss_mask with respect to the RoI features and weights") {
   check_mask_loss_gradients(Device::cuda(0),
                             {"convs.0.bn.weight", "upsample.weight", "conv_logits.bias"});
+}
+
+TEST_CASE("cuda mask head: detections and their masks equal the CPU's") {
+  manual_seed(7);
+  models::StandardRoiHeadConfig box = test::narrow_mask_roi_head_config();
+  box.test.score_thr = 0;
+  models::MaskRoiHead cpu(box, test::narrow_mask_branch_config()),
+      gpu(box, test::narrow_mask_branch_config());
+  cpu.to(DType::f64);
+  gpu.to(DType::f64);
+  gpu.load_state_dict(cpu.state_dict());
+  gpu.to(Device::cuda(0));
+  cpu.eval();
+  gpu.eval();
+  const Tensor proposals = boxes({4, 4, 30, 30, 40, 10, 90, 60, 10, 30, 50, 62});
+  const auto dc =
+      cpu.predict(random_feats(Device::cpu(), DType::f64), {{proposals, {}}}, {one_info()}, true);
+  const auto dg = gpu.predict(random_feats(Device::cuda(0), DType::f64),
+                              {{ops::to(proposals, Device::cuda(0)), {}}}, {one_info()}, true);
+  REQUIRE(dc[0].boxes.size(0) > 0);
+  CHECK(dg[0].masks.device() == Device::cuda(0));
+  test::check_close(ops::to(dg[0].boxes, Device::cpu()), dc[0].boxes, 1e-10, 1e-10);
+  test::check_equal(ops::to(dg[0].labels, Device::cpu()), dc[0].labels);
+  test::check_equal(ops::to(dg[0].masks, Device::cpu()), dc[0].masks);
 }
 
 TEST_SUITE_END();
