@@ -105,13 +105,15 @@ Detections BBoxHead::predict(const Tensor& rois, const Outputs& out, const Image
   autograd::NoGradGuard no_grad;
   const Tensor scores = ops::softmax(out.cls_score, 1);
   Tensor boxes = ops::bbox_decode(ops::narrow(rois, 1, 1, 4), out.bbox_pred, config.coder, info.img_shape);
-  if (rescale) {
-    // (x, y) pairs divided by mmdet's scale_factor (w, h).
-    const Tensor factor = ops::to(ops::from_vector<double>({info.scale_w, info.scale_h}, {2}, boxes.device()), boxes.dtype());
-    const int64_t k = boxes.size(0);
-    boxes = ops::reshape(ops::div(ops::reshape(boxes, {k, -1, 2}), factor), {k, -1});
-  }
+  if (rescale) boxes = rescale_boxes(boxes, info);
   return multiclass_nms(boxes, scores, cfg.score_thr, cfg.nms_iou, cfg.max_per_img);
+}
+
+Tensor rescale_boxes(const Tensor& boxes, const ImageInfo& info) {
+  // (x, y) pairs divided by mmdet's scale_factor (w, h).
+  const Tensor factor = ops::to(ops::from_vector<double>({info.scale_w, info.scale_h}, {2}, boxes.device()), boxes.dtype());
+  const int64_t k = boxes.size(0);
+  return ops::reshape(ops::div(ops::reshape(boxes, {k, boxes.size(1) / 2, 2}), factor), {k, boxes.size(1)});
 }
 
 Tensor BBoxHead::regress(const Tensor& rois, const Tensor& bbox_pred, const Tensor& labels, ops::SizeHW img_shape) const {

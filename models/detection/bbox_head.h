@@ -77,4 +77,8 @@ public:
   std::shared_ptr<nn::Linear> fc_cls, fc_reg;
 };
 
+// Boxes (K, 4n) in resized-image pixels divided by mmdet's scale factors (x by scale_w, y by
+// scale_h): the same boxes in original-image pixels.
+Tensor rescale_boxes(const Tensor& boxes, const ImageInfo& info);
+
 } // namespace splat::models

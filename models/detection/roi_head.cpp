@@ -60,7 +60,10 @@ BBoxHead::Outputs StandardRoiHead::forward_boxes(const std::vector<Tensor>& feat
 
 LossMap StandardRoiHead::loss(const std::vector<Tensor>& feats, const std::vector<Proposals>& proposals,
                               const DetectorInput& input, Generator* gen) {
-  const auto samples = sample(proposals, input, gen);
+  return box_loss(feats, sample(proposals, input, gen));
+}
+
+LossMap StandardRoiHead::box_loss(const std::vector<Tensor>& feats, const std::vector<ops::SamplingResult>& samples) {
   const BBoxHead::Outputs out = forward_boxes(feats, sampled_rois(samples));
   return bbox_head->loss(out, bbox_head->targets(samples));
 }

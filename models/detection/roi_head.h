@@ -60,6 +60,8 @@ public:
   // The sampled RoIs of every image, positives then negatives.
   static Tensor sampled_rois(const std::vector<ops::SamplingResult>& samples);
   BBoxHead::Outputs forward_boxes(const std::vector<Tensor>& feats, const Tensor& rois);
+  // loss_cls, loss_bbox and acc of the sampled RoIs.
+  LossMap box_loss(const std::vector<Tensor>& feats, const std::vector<ops::SamplingResult>& samples);
   LossMap loss(const std::vector<Tensor>& feats, const std::vector<Proposals>& proposals,
                const DetectorInput& input, Generator* gen) override;
   std::vector<Detections> predict(const std::vector<Tensor>& feats, const std::vector<Proposals>& proposals,

@@ -24,6 +24,8 @@ namespace {
 const std::string kConfigs = SPLAT_SOURCE_DIR "/configs/";
 const std::string kFasterS50 = kConfigs + "resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
 const std::string kFasterS101 = kConfigs + "resnest/faster_rcnn_s101_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
+const std::string kMaskS50 = kConfigs + "resnest/mask_rcnn_s50_fpn_syncbn-backbone+head_mstrain_1x_coco.toml";
+const std::string kMaskS101 = kConfigs + "resnest/mask_rcnn_s101_fpn_syncbn-backbone+head_mstrain_1x_coco.toml";
 const std::string kShapes = kConfigs + "shapes/faster_rcnn_s18_fpn_shapes.toml";
 
 // key -> "AxBxC" (the TSV's shape spelling; "scalar" for a 0-d tensor) of the given components.
@@ -52,13 +54,14 @@ std::string shape_x(const Shape& s) {
   return out;
 }
 
-void check_seed_model(const std::string& path, const std::string& backbone, int64_t params, size_t entries) {
+void check_seed_model(const std::string& path, const std::string& backbone, int64_t params, size_t entries,
+                      const std::string& roi_head = "roi_head_faster") {
   const cfg::Experiment e = cfg::load_experiment(path);
   auto model = cfg::build_detector(e.model);
   CHECK(model->num_parameters() == params);
   const auto state = model->state_dict();
   CHECK(state.size() == entries);
-  const auto expected = spec_keys({backbone, "neck", "rpn_head", "roi_head_faster"});
+  const auto expected = spec_keys({backbone, "neck", "rpn_head", roi_head});
   CHECK(expected.size() == entries);
   for (const auto& [key, shape] : expected) {
     CAPTURE(key);
@@ -73,9 +76,10 @@ bool have_torch() {
   return ok;
 }
 
-std::string random_checkpoint(const std::filesystem::path& out, const std::string& extra_args = "") {
+std::string random_checkpoint(const std::filesystem::path& out, const std::string& extra_args = "",
+                              const std::string& model = "faster_s50") {
   const std::string cmd = "/usr/bin/python3 " SPLAT_SOURCE_DIR "/scripts/fixtures/random_mmdet_checkpoint.py " +
-                          out.string() + " faster_s50 " + extra_args + " > /dev/null";
+                          out.string() + " " + model + " " + extra_args + " > /dev/null";
   REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "failed: ", cmd);
   return out.string();
 }
@@ -97,6 +101,34 @@ TEST_CASE("seed configs build the spec's Faster R-CNN S-50 and S-101") {
   CHECK(e.schedule.warmup_iters == 500);
   CHECK(e.schedule.norm_decay_mult == 1.0); // spec 5: weight decay on all parameters
   CHECK(e.schedule.bias_decay_mult == 1.0);
+}
+
+TEST_CASE("seed configs build the spec's Mask R-CNN S-50 and S-101") {
+  check_seed_model(kMaskS50, "backbone_s50", 47'635'312, 554, "roi_head_mask");
+  check_seed_model(kMaskS101, "backbone_s101", 68'427'088, 1013, "roi_head_mask");
+  const cfg::Experiment e = cfg::load_experiment(kMaskS50);
+  REQUIRE(e.model.mask.has_value());
+  CHECK(e.model.roi_head.train.assigner.match_low_quality); // spec 3.1: on for Mask R-CNN only
+  CHECK(e.model.mask->roi_extractor.output_size == 14);
+  CHECK(e.model.mask->roi_extractor.sampling_ratio == 0);
+  CHECK(e.model.mask->mask_size == 28);
+  CHECK(e.model.mask->mask_thr_binary == 0.5);
+  CHECK(e.model.mask->head.num_classes == 80);
+  CHECK(e.model.mask->head.norm->kind == nn::NormKind::sync_batch);
+  CHECK(e.data.train.with_masks);
+  CHECK(e.data.train.pipeline.mode == data::MultiscaleMode::value);
+  CHECK(e.data.train.pipeline.scales.size() == 6);
+  // The Faster configs keep their assigner and reject the mask keys.
+  const cfg::Experiment faster = cfg::load_experiment(kFasterS50);
+  CHECK_FALSE(faster.model.mask.has_value());
+  CHECK_FALSE(faster.model.roi_head.train.assigner.match_low_quality);
+  const auto error = [](const std::string& path, const std::string& override_) {
+    const std::vector<std::string> overrides{override_};
+    return test::error_of([&] { cfg::load_experiment(path, overrides); });
+  };
+  CHECK(error(kFasterS50, "model.test.rcnn.mask_thr_binary=0.5").find("unknown key") != std::string::npos);
+  CHECK(error(kMaskS50, "model.train.rcnn.mask_size=14").find("twice the mask RoI extractor's output_size") !=
+        std::string::npos);
 }
 
 TEST_CASE("the shapes config builds a small detector") {
@@ -165,4 +197,23 @@ TEST_CASE("MMDetection checkpoints load strictly through the key map" *
   CHECK(msg.find("rpn_head.rpn_cls.weight") != std::string::npos);
   CHECK(test::error_of([&] { models::load_detector_weights(*model, (tmp.dir / "none.pth").string()); })
             .find("no such checkpoint file") != std::string::npos);
+}
+
+TEST_CASE("MMDetection Mask R-CNN checkpoints load strictly through the key map" * doctest::skip(!have_torch())) {
+  test::TempDir tmp;
+  auto model = cfg::build_detector(cfg::load_experiment(kMaskS50).model);
+  const std::string good = random_checkpoint(tmp.dir / "mask_s50.pth", "", "mask_s50");
+  models::load_detector_weights(*model, good);
+  const auto state = nn::map_keys(nn::load_pth_state_dict(good), nn::KeyMap::mmdet);
+  for (const char* key : {"roi_head.mask_head.convs.0.conv.weight", "roi_head.mask_head.convs.3.bn.running_var",
+                          "roi_head.mask_head.upsample.weight", "roi_head.mask_head.conv_logits.bias",
+                          "roi_head.bbox_head.fc_reg.weight"}) {
+    CAPTURE(key);
+    test::check_equal(model->state_dict().at(key), state.at(key));
+  }
+  // A Faster R-CNN checkpoint lacks the mask head: every one of its 28 entries is named.
+  const std::string faster = random_checkpoint(tmp.dir / "faster_s50.pth");
+  const std::string msg = test::error_of([&] { models::load_detector_weights(*model, faster); });
+  CHECK(msg.find("roi_head.mask_head.upsample.bias") != std::string::npos);
+  CHECK(msg.find("roi_head.mask_head.convs.2.bn.num_batches_tracked") != std::string::npos);
 }

@@ -4,8 +4,8 @@
 //
 // Workload (the script's): B random-normal images, already normalised, of S x L with L =
 // round(S * 1.375 / 32) * 32 (512 -> 704, landscape), 4 random GT boxes each; img_shape =
-// pad_shape = (S, L), scale factor 1. Inference runs first so that the peak RSS printed for it
-// is its own.
+// pad_shape = (S, L), scale factor 1; a mask config's GT masks are the filled boxes. Inference
+// runs first so that the peak RSS printed for it is its own.
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "core/allocator.h"
@@ -42,7 +42,19 @@ int64_t peak_rss_bytes() {
   return static_cast<int64_t>(u.ru_maxrss) * 1024;
 }
 
-models::DetectorInput bench_input(const DetectorBenchOptions& o, int64_t num_classes, Device device) {
+// (G, h, w) u8 bitmaps of the filled boxes (G x 4 floats, x1 y1 x2 y2).
+Tensor box_bitmaps(const std::vector<float>& boxes, int64_t h, int64_t w, Device device) {
+  const auto g = static_cast<int64_t>(boxes.size() / 4);
+  Tensor m = ops::zeros({g, h, w}, {.dtype = DType::u8});
+  uint8_t* p = m.data<uint8_t>();
+  for (int64_t i = 0; i < g; ++i)
+    for (int64_t y = std::lround(boxes[4 * i + 1]); y < std::lround(boxes[4 * i + 3]); ++y)
+      for (int64_t x = std::lround(boxes[4 * i]); x < std::lround(boxes[4 * i + 2]); ++x) p[(i * h + y) * w + x] = 1;
+  return ops::to(m, device);
+}
+
+models::DetectorInput bench_input(const DetectorBenchOptions& o, int64_t num_classes, bool with_masks,
+                                  Device device) {
   const int64_t h = o.size, w = static_cast<int64_t>(std::lround(o.size * 1.375 / 32.0)) * 32;
   Generator gen(1);
   models::DetectorInput in;
@@ -61,6 +73,7 @@ models::DetectorInput bench_input(const DetectorBenchOptions& o, int64_t num_cla
     }
     in.targets.push_back({.boxes = ops::from_vector(boxes, {4, 4}, device),
                           .labels = ops::from_vector(labels, {4}, device)});
+    if (with_masks) in.targets.back().masks = std::make_shared<models::BitmapMasks>(box_bitmaps(boxes, h, w, device));
   }
   return in;
 }
@@ -74,7 +87,7 @@ void bench_detector(const DetectorBenchOptions& o) {
   const config::Experiment exp = config::load_experiment(o.config, o.overrides);
   auto model = config::build_detector(exp.model);
   model->to(device);
-  const models::DetectorInput input = bench_input(o, exp.model.num_classes, device);
+  const models::DetectorInput input = bench_input(o, exp.model.num_classes, exp.model.mask.has_value(), device);
   models::DetectorInput test_input = input;
   test_input.targets.clear();
   allocator_for(device).reset_peak();

@@ -5,7 +5,7 @@
 namespace splat::train::config {
 namespace {
 
-constexpr EnumName<std::string_view> kTypes[] = {{"faster_rcnn", "faster_rcnn"}};
+constexpr EnumName<std::string_view> kTypes[] = {{"faster_rcnn", "faster_rcnn"}, {"mask_rcnn", "mask_rcnn"}};
 
 enum class Norm { none, bn, sync_bn };
 constexpr EnumName<Norm> kNorms[] = {{"none", Norm::none}, {"BN", Norm::bn}, {"SyncBN", Norm::sync_bn}};
@@ -128,6 +128,41 @@ models::BBoxHeadConfig read_bbox_head(const Node& t, int64_t in_channels, int64_
   return c;
 }
 
+models::RoiExtractorConfig read_roi_extractor(const Node& t) {
+  models::RoiExtractorConfig ex;
+  ex.output_size = positive<int64_t>(t, "output_size");
+  ex.sampling_ratio = t.require<int64_t>("sampling_ratio");
+  ex.strides = t.require<std::vector<double>>("featmap_strides");
+  return ex;
+}
+
+models::FCNMaskHeadConfig read_mask_head(const Node& t, int64_t in_channels, int64_t num_classes) {
+  models::FCNMaskHeadConfig c;
+  c.in_channels = in_channels;
+  c.num_classes = num_classes;
+  c.num_convs = t.require<int64_t>("num_convs");
+  c.conv_out_channels = positive<int64_t>(t, "conv_out_channels");
+  c.norm = read_norm(t);
+  c.loss_weight = t.require<double>("loss_mask_weight");
+  return c;
+}
+
+// Mask R-CNN's mask branch: its extractor and head under [model.roi_head], its mask size with
+// the R-CNN's training settings and its threshold with the test ones.
+models::MaskBranchConfig read_mask_branch(const Node& roi, const Node& rcnn_train, const Node& rcnn_test,
+                                          int64_t in_channels, int64_t num_classes) {
+  models::MaskBranchConfig c;
+  const Node extractor = roi.table("mask_roi_extractor");
+  c.roi_extractor = read_roi_extractor(extractor);
+  c.head = read_mask_head(roi.table("mask_head"), in_channels, num_classes);
+  const Node size = rcnn_train.child("mask_size");
+  c.mask_size = size.as<int64_t>();
+  if (c.mask_size != 2 * c.roi_extractor.output_size)
+    size.fail(str("must be twice the mask RoI extractor's output_size (the head upsamples x2), got ", c.mask_size));
+  c.mask_thr_binary = rcnn_test.require<double>("mask_thr_binary");
+  return c;
+}
+
 } // namespace
 
 ModelConfig read_model_config(const Node& m) {
@@ -154,12 +189,9 @@ ModelConfig read_model_config(const Node& m) {
     m.table("rpn_head").child("anchor_strides").fail("needs one stride per neck output");
 
   const Node roi = m.table("roi_head");
-  const Node extractor = roi.table("bbox_roi_extractor");
-  models::RoiExtractorConfig& ex = c.roi_head.bbox_roi_extractor;
-  ex.output_size = positive<int64_t>(extractor, "output_size");
-  ex.sampling_ratio = extractor.require<int64_t>("sampling_ratio");
-  ex.strides = extractor.require<std::vector<double>>("featmap_strides");
-  c.roi_head.bbox_head = read_bbox_head(roi.table("bbox_head"), ts.neck.out_channels, ex.output_size, c.num_classes);
+  c.roi_head.bbox_roi_extractor = read_roi_extractor(roi.table("bbox_roi_extractor"));
+  c.roi_head.bbox_head = read_bbox_head(roi.table("bbox_head"), ts.neck.out_channels,
+                                        c.roi_head.bbox_roi_extractor.output_size, c.num_classes);
 
   const Node train = m.table("train");
   const Node rpn = train.table("rpn");
@@ -176,11 +208,17 @@ ModelConfig read_model_config(const Node& m) {
   const Node rt = test.table("rcnn");
   c.roi_head.test = {.score_thr = rt.require<double>("score_thr"), .nms_iou = rt.require<double>("nms_iou"),
                      .max_per_img = rt.require<int64_t>("max_per_img")};
+  if (c.type == "mask_rcnn") c.mask = read_mask_branch(roi, rcnn, rt, ts.neck.out_channels, c.num_classes);
   return c;
 }
 
 std::shared_ptr<models::TwoStageDetector> build_detector(const ModelConfig& c) {
-  return std::make_shared<models::TwoStageDetector>(c.two_stage, std::make_shared<models::StandardRoiHead>(c.roi_head));
+  std::shared_ptr<models::RoiHead> head;
+  if (c.mask)
+    head = std::make_shared<models::MaskRoiHead>(c.roi_head, *c.mask);
+  else
+    head = std::make_shared<models::StandardRoiHead>(c.roi_head);
+  return std::make_shared<models::TwoStageDetector>(c.two_stage, std::move(head));
 }
 
 } // namespace splat::train::config

@@ -2,7 +2,7 @@
 // settings (spec sections 2 and 3), bound to the models' structs (models/detection/). Every
 // value the spec sets is required in the file; the layout mirrors MMDetection's model dict:
 //
-//   [model]                         type = "faster_rcnn", num_classes
+//   [model]                         type = "faster_rcnn" | "mask_rcnn", num_classes
 //   [model.backbone]                depth = 50 | 101, or blocks = [b1, b2, b3, b4];
 //                                   stem_channels, base_channels, radix, reduction_factor (4:
 //                                   the only value splat's split attention implements),
@@ -17,29 +17,36 @@
 //                                   fc_out_channels, norm ("none" | "BN" | "SyncBN"),
 //                                   reg_class_agnostic, target_means, target_stds, loss_bbox,
 //                                   loss_bbox_beta, loss_bbox_weight, loss_cls_weight
+//   [model.roi_head.mask_roi_extractor]  (mask_rcnn only) output_size, sampling_ratio,
+//                                   featmap_strides
+//   [model.roi_head.mask_head]      (mask_rcnn only) num_convs, conv_out_channels, norm,
+//                                   loss_mask_weight
 //   [model.train.rpn]               assigner = {pos_iou_thr, neg_iou_thr, min_pos_iou,
 //                                   match_low_quality, ignore_iof_thr}, sampler = {num,
 //                                   pos_fraction, neg_pos_ub, add_gt_as_proposals},
 //                                   allowed_border
 //   [model.train.rpn_proposal]      nms_pre, max_per_img, nms_iou, min_bbox_size
-//   [model.train.rcnn]              assigner, sampler (as for the RPN)
+//   [model.train.rcnn]              assigner, sampler (as for the RPN); mask_size (mask_rcnn)
 //   [model.test.rpn]                nms_pre, max_per_img, nms_iou, min_bbox_size
-//   [model.test.rcnn]               score_thr, nms_iou, max_per_img
+//   [model.test.rcnn]               score_thr, nms_iou, max_per_img; mask_thr_binary (mask_rcnn)
 #pragma once
 
+#include "models/detection/mask_roi_head.h"
 #include "models/detection/two_stage_detector.h"
 #include "train/config/config_node.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace splat::train::config {
 
 struct ModelConfig {
-  std::string type; // "faster_rcnn"
+  std::string type; // "faster_rcnn" or "mask_rcnn"
   int64_t num_classes = 0;
   models::TwoStageConfig two_stage;
   models::StandardRoiHeadConfig roi_head;
+  std::optional<models::MaskBranchConfig> mask; // mask_rcnn's mask branch
 };
 
 // Reads the [model] table (root.table("model")), marking every key it reads used.

@@ -1,9 +1,10 @@
-// A full training step of the narrow Faster R-CNN on the CPU and on the emulated CUDA device:
-// the same weights, the same batch and the same sampler seed give the same losses and the same
-// gradient for every parameter. The samplers are the spec's random ones (256 anchors per image;
-// 64 RoIs instead of 512, which keeps the emulated box head fast and still subsamples the
-// 1000 proposals), so this also checks that Philox draws the same anchors and RoIs on both
-// devices.
+// A full training step of the narrow Faster and Mask R-CNN on the CPU and on the emulated CUDA
+// device: the same weights, the same batch and the same sampler seed give the same losses and
+// the same gradient for every parameter. The samplers are the spec's random ones (256 anchors
+// per image; 64 RoIs instead of 512, which keeps the emulated heads fast and still subsamples
+// the 1000 proposals), so this also checks that Philox draws the same anchors and RoIs on both
+// devices. The Mask R-CNN batch has ellipse masks in its GT boxes, held on the CPU for both
+// devices (BitmapMasks moves what the RoIs need).
 //
 // In float64, as tests/models/test_resnest.cpp's CUDA training test: with a batch of 2 the
 // split-attention BNs normalise 2 values per channel, which amplifies float32 rounding far
@@ -12,7 +13,7 @@
 #include "autograd/engine.h"
 #include "ops/copy.h"
 #include "tests/helpers.h"
-#include "tests/models/detection/narrow_faster_rcnn.h"
+#include "tests/models/detection/narrow_mask_rcnn.h"
 #include "tests/models/detection/tiny_detector_input.h"
 
 using namespace splat;
@@ -20,35 +21,47 @@ using splat::test::check_close;
 
 namespace {
 
-// The narrow detector with random samplers instead of the fixture's sample-all.
-std::shared_ptr<models::TwoStageDetector> sampling_detector() {
-  models::TwoStageConfig c = test::narrow_two_stage_config();
-  c.rpn_train = models::RpnTrainConfig{};
-  models::StandardRoiHeadConfig r = test::narrow_roi_head_config();
-  r.train = models::RcnnTrainConfig{};
+// The spec's random samplers instead of the fixture's sample-all.
+models::StandardRoiHeadConfig sampling(models::StandardRoiHeadConfig r) {
+  r.train.sampler = models::RcnnTrainConfig{}.sampler;
   r.train.sampler.num = 64;
-  return std::make_shared<models::TwoStageDetector>(c, std::make_shared<models::StandardRoiHead>(r));
+  return r;
 }
 
-} // namespace
+models::TwoStageConfig sampling_two_stage() {
+  models::TwoStageConfig c = test::narrow_two_stage_config();
+  c.rpn_train = models::RpnTrainConfig{};
+  return c;
+}
 
-TEST_SUITE_BEGIN("cuda detection models" * doctest::skip(splat::test::no_cuda_device()));
+std::shared_ptr<models::TwoStageDetector> sampling_faster_rcnn() {
+  return std::make_shared<models::TwoStageDetector>(
+      sampling_two_stage(), std::make_shared<models::StandardRoiHead>(sampling(test::narrow_roi_head_config())));
+}
 
-TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated CUDA device") {
+std::shared_ptr<models::TwoStageDetector> sampling_mask_rcnn() {
+  return std::make_shared<models::TwoStageDetector>(
+      sampling_two_stage(), std::make_shared<models::MaskRoiHead>(sampling(test::narrow_mask_roi_head_config()),
+                                                                   test::narrow_mask_branch_config()));
+}
+
+void check_training_step(std::shared_ptr<models::TwoStageDetector> (*make)(), bool with_masks, size_t num_losses,
+                         int min_params) {
   manual_seed(8);
-  auto cpu = sampling_detector(), gpu = sampling_detector();
+  auto cpu = make(), gpu = make();
   cpu->to(DType::f64);
   gpu->to(DType::f64);
   gpu->load_state_dict(cpu->state_dict());
   gpu->to(Device::cuda(0));
   cpu->train();
   gpu->train();
-  const models::DetectorInput in_cpu = test::tiny_detector_input(DType::f64);
-  const models::DetectorInput in_gpu = test::tiny_detector_input(DType::f64, Device::cuda(0));
+  models::DetectorInput in_cpu = test::tiny_detector_input(DType::f64);
+  models::DetectorInput in_gpu = test::tiny_detector_input(DType::f64, Device::cuda(0));
+  if (with_masks) in_cpu = test::with_ellipse_masks(in_cpu), in_gpu = test::with_ellipse_masks(in_gpu);
   Generator gen_cpu(21), gen_gpu(21);
   const models::LossMap lc = cpu->forward_train(in_cpu, &gen_cpu);
   const models::LossMap lg = gpu->forward_train(in_gpu, &gen_gpu);
-  REQUIRE(lc.size() == 5);
+  REQUIRE(lc.size() == num_losses);
   REQUIRE(lg.size() == lc.size());
   for (const auto& [name, value] : lc) {
     CAPTURE(name);
@@ -73,7 +86,7 @@ TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated 
     ++checked;
   }
   MESSAGE(checked, " parameter gradients compared");
-  CHECK(checked > 40);
+  CHECK(checked > min_params);
   // The BN running statistics the step updated.
   const auto sc = cpu->state_dict(), sg = gpu->state_dict();
   for (const auto& [name, t] : sc)
@@ -81,6 +94,19 @@ TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated 
       CAPTURE(name);
       check_close(sg.at(name), t, 1e-10, 1e-12);
     }
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("cuda detection models" * doctest::skip(splat::test::no_cuda_device()));
+
+TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated CUDA device") {
+  check_training_step(sampling_faster_rcnn, /*with_masks=*/false, 5, 40);
+}
+
+TEST_CASE("a Mask R-CNN training step is the same on the CPU and the emulated CUDA device") {
+  // 6 losses (loss_mask added), and the mask head's 10 parameters on top of Faster's.
+  check_training_step(sampling_mask_rcnn, /*with_masks=*/true, 6, 50);
 }
 
 TEST_SUITE_END();

@@ -1,0 +1,115 @@
+// Reading and comparing the MMDetection parity fixtures (scripts/fixtures/mmdet_*.py): named
+// tensors, the fixture's detector input, and the comparisons the detector parity tests share
+// (tolerances scaled to the tensors, order-free matching of proposals and detections).
+#pragma once
+
+#include "core/safetensors.h"
+#include "models/detection/detector_input.h"
+#include "tests/helpers.h"
+
+#include <cmath>
+#include <utility>
+
+namespace splat::test {
+
+class MmdetFixture {
+public:
+  explicit MmdetFixture(const std::string& path) : file_(load_safetensors(path)) {}
+
+  const Tensor& operator()(const std::string& name) const {
+    const auto it = file_.tensors.find(name);
+    REQUIRE_MESSAGE(it != file_.tensors.end(), "fixture has no ", name);
+    return it->second;
+  }
+
+  bool has(const std::string& name) const { return file_.tensors.count(name) > 0; }
+
+  // The tensors whose names start with prefix, keyed by the rest of the name.
+  std::map<std::string, Tensor> with_prefix(const std::string& prefix) const {
+    std::map<std::string, Tensor> out;
+    for (const auto& [k, t] : file_.tensors)
+      if (k.starts_with(prefix)) out.emplace(k.substr(prefix.size()), t);
+    return out;
+  }
+
+  // The 2-image batch of input.*, with BitmapMasks when the fixture has input.gt_masks.*.
+  models::DetectorInput input() const {
+    const auto& fx = *this;
+    models::DetectorInput in;
+    in.images = fx("input.images");
+    const auto img = to_vector<int64_t>(fx("input.img_shape"));
+    const auto pad = to_vector<int64_t>(fx("input.pad_shape"));
+    const auto ori = to_vector<int64_t>(fx("input.ori_shape"));
+    const auto scale = to_vector<double>(fx("input.scale_factor"));
+    for (size_t i = 0; i < 2; ++i) {
+      const std::string n = std::to_string(i);
+      in.infos.push_back({.img_shape = {img[2 * i], img[2 * i + 1]},
+                          .pad_shape = {pad[2 * i], pad[2 * i + 1]},
+                          .ori_shape = {ori[2 * i], ori[2 * i + 1]},
+                          .scale_w = scale[2 * i],
+                          .scale_h = scale[2 * i + 1]});
+      in.targets.push_back({fx("input.gt_boxes." + n), fx("input.gt_labels." + n), {}});
+      if (has("input.gt_masks." + n))
+        in.targets.back().masks = std::make_shared<models::BitmapMasks>(fx("input.gt_masks." + n));
+    }
+    return in;
+  }
+
+  // Proposals or detections computed from inputs that differ in the 6th digit: near-equal
+  // scores may swap places and an IoU at the NMS threshold may flip, so rows are matched, not
+  // compared in order. At most `slack` rows of either side may be unmatched; a match is a box
+  // within 0.05 px and a score within 5e-4 (and the same label when given). Returns the matched
+  // (actual row, fixture row) pairs.
+  std::vector<std::pair<int64_t, int64_t>> check_matched(const Tensor& boxes, const Tensor& scores,
+                                                         const Tensor& labels,
+                                                         const std::string& prefix,
+                                                         int64_t slack) const {
+    const auto& fx = *this;
+    CAPTURE(prefix);
+    const auto b = to_vector<double>(boxes), s = to_vector<double>(scores);
+    const auto tb = to_vector<double>(fx(prefix + "boxes")),
+               ts = to_vector<double>(fx(prefix + "scores"));
+    std::vector<int64_t> l, tl;
+    if (labels.defined())
+      l = to_vector<int64_t>(labels), tl = to_vector<int64_t>(fx(prefix + "labels"));
+    const auto n = static_cast<int64_t>(s.size()), m = static_cast<int64_t>(ts.size());
+    CHECK(std::abs(n - m) <= slack);
+    std::vector<std::pair<int64_t, int64_t>> pairs;
+    std::vector<bool> used(static_cast<size_t>(n), false);
+    for (int64_t j = 0; j < m; ++j) {
+      for (int64_t i = 0; i < n; ++i) {
+        bool same = !used[i] && std::fabs(s[i] - ts[j]) <= 5e-4 && (l.empty() || l[i] == tl[j]);
+        for (int k = 0; k < 4 && same; ++k) same = std::fabs(b[4 * i + k] - tb[4 * j + k]) <= 0.05;
+        if (same) {
+          used[i] = true;
+          pairs.emplace_back(i, j);
+          break;
+        }
+      }
+    }
+    CHECK(m - static_cast<int64_t>(pairs.size()) <= slack);
+    return pairs;
+  }
+
+private:
+  SafeTensors file_;
+};
+
+// Relative to the tensor's scale: float32 sums over thousands of terms, in another order.
+inline void check_scaled(const Tensor& actual, const Tensor& expected, double tol = 2e-4) {
+  const auto e = to_vector<double>(expected);
+  double scale = 0;
+  for (double v : e) scale = std::max(scale, std::fabs(v));
+  check_close(actual, expected, tol, tol * scale + 1e-7);
+}
+
+// ||actual - expected|| <= tol * ||expected|| (+ a floor for all-but-zero gradients).
+inline void check_relative_norm(const Tensor& actual, const Tensor& expected, double tol) {
+  const auto a = to_vector<double>(actual), e = to_vector<double>(expected);
+  REQUIRE(a.size() == e.size());
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff += (a[i] - e[i]) * (a[i] - e[i]), norm += e[i] * e[i];
+  CHECK(std::sqrt(diff) <= tol * std::sqrt(norm) + 1e-4);
+}
+
+} // namespace splat::test
