@@ -116,6 +116,7 @@ TEST_CASE("config files: unknown keys and conflicts in base files name those fil
   const std::string child =
       write(dir, "child.toml", "_base = \"base.toml\"\n[data]\nworkers = 4\n");
   const Node root = load(child);
+  root.table("data").require<int64_t>("workers");
   root.table("data").require<std::array<double, 3>>("mean");
   CHECK(error_of([&] { root.check_all_used(); }) ==
         dir.path("base.toml") + ":3:1: data.wokers: unknown key (data takes: mean, workers)");

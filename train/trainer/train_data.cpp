@@ -30,7 +30,7 @@ std::unique_ptr<data::CocoSampleDataset> make_dataset(const config::DataConfig& 
 void prepare_dataset(const config::DatasetConfig& d) {
   if (!d.shapes) return;
   const std::string stamp_path = (std::filesystem::path(d.shapes->dir) / data::kShapesStamp).string();
-  const char* what = "generating";
+  const char *what = "generating", *why = "";
   if (std::filesystem::is_regular_file(d.train.annotations)) {
     // A folder make-shapes wrote for other options is stale (e.g. a config's kinds changed):
     // write it anew. One without the stamp was made elsewhere and is used as it is.
@@ -38,10 +38,10 @@ void prepare_dataset(const config::DatasetConfig& d) {
     if (!stamp) return;
     const std::string written((std::istreambuf_iterator<char>(stamp)), std::istreambuf_iterator<char>());
     if (written == data::shapes_options_text(d.shapes->options)) return;
-    what = "regenerating (its make_shapes.txt names other options)";
+    what = "regenerating", why = ": its make_shapes.txt names other options";
   }
-  std::printf("%s the shapes dataset in %s (%lld train, %lld val images)\n", what, d.shapes->dir.c_str(),
-              static_cast<long long>(d.shapes->options.train), static_cast<long long>(d.shapes->options.val));
+  std::printf("%s the shapes dataset in %s (%lld train, %lld val images)%s\n", what, d.shapes->dir.c_str(),
+              static_cast<long long>(d.shapes->options.train), static_cast<long long>(d.shapes->options.val), why);
   std::fflush(stdout);
   data::make_shapes(d.shapes->dir, d.shapes->options);
 }
