@@ -133,6 +133,7 @@ double random_half_size(const ShapesOptions& o, int64_t h, int64_t w, SampleRng&
   const double side = static_cast<double>(std::min(h, w));
   if (o.max_object == 0) return uniform_in(rng, 0.1, 0.3) * side;
   const double lo = std::min(o.min_object, side), hi = std::min(o.max_object, side);
+  if (o.object_sizes == ShapesOptions::Sizes::uniform) return 0.5 * uniform_in(rng, lo, hi);
   return 0.5 * std::exp(uniform_in(rng, std::log(lo), std::log(hi)));
 }
 
@@ -443,7 +444,8 @@ std::string shapes_options_text(const ShapesOptions& o) {
   for (const std::string& k : shape_category_names(o)) kinds += (kinds.empty() ? "" : ", ") + k;
   return str("train = ", o.train, "\nval = ", o.val, "\nmin_size = ", o.min_size, "\nmax_size = ", o.max_size,
              "\nseed = ", o.seed, "\nkinds = ", kinds, "\njpeg_quality = ", o.jpeg_quality,
-             "\nmin_object = ", o.min_object, "\nmax_object = ", o.max_object, "\nmax_occlusion = ",
+             "\nmin_object = ", o.min_object, "\nmax_object = ", o.max_object, "\nobject_sizes = ",
+             o.object_sizes == ShapesOptions::Sizes::uniform ? "uniform" : "log_uniform", "\nmax_occlusion = ",
              o.max_occlusion, "\noverlap_prob = ", o.overlap_prob, "\nnoise = ", o.noise, "\n");
 }
 

@@ -45,9 +45,13 @@ struct ShapesOptions {
   // empty: the first `categories` kinds. When set, categories must be its size.
   std::vector<std::string> kinds;
   int jpeg_quality = 92;
-  // A shape's longer side in pixels (before rotation), log-uniform in [min_object, max_object]
-  // and at most the image's shorter side; both 0: 20-60% of the shorter side, uniformly.
+  // A shape's longer side in pixels (before rotation), in [min_object, max_object] and at most
+  // the image's shorter side, drawn as object_sizes says; both 0: 20-60% of the shorter side,
+  // uniformly.
   double min_object = 0, max_object = 0;
+  // log_uniform: as many shapes of 10-20 px as of 90-180 px (natural images' spread, many small
+  // objects); uniform: every length equally likely (most shapes large).
+  enum class Sizes : uint8_t { log_uniform, uniform } object_sizes = Sizes::log_uniform;
   double max_occlusion = 0.4; // of an earlier shape's area that a later one may cover, in [0, 1)
   // Probability that a shape is centred inside an earlier one's box instead of anywhere (making
   // occlusion common; without it, small shapes rarely touch).

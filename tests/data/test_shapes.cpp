@@ -313,6 +313,21 @@ TEST_CASE("generate_shapes_image: object sizes in pixels, more occlusion, pixel 
   CHECK(worst_occlusion > 0.4);
   CHECK(worst_occlusion <= 0.5);
 
+  // Uniform lengths instead: most shapes large, few small (a uniform draw in 10-180 px is under 32
+  // px 13% of the time; log-uniform, 41%).
+  ShapesOptions uniform = o;
+  uniform.object_sizes = ShapesOptions::Sizes::uniform;
+  int64_t u_small = 0, u_large = 0, u_n = 0;
+  for (int64_t index = 0; index < 60; ++index)
+    for (const ShapeObject& obj : generate_shapes_image(uniform, 0, index).objects) {
+      if (obj.iscrowd) continue;
+      const double side = std::max(obj.bbox[2], obj.bbox[3]);
+      u_small += side < 32, u_large += side > 96, ++u_n;
+    }
+  CHECK(u_small < u_n / 4);
+  CHECK(u_large > u_n / 4);
+  CHECK(static_cast<double>(u_small) / static_cast<double>(u_n) < static_cast<double>(small) / static_cast<double>(n) / 2);
+
   // Noise moves pixels by about sigma and leaves the annotations as they were.
   ShapesOptions noisy = o;
   noisy.noise = 12;

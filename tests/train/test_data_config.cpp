@@ -159,6 +159,9 @@ TEST_CASE("data config: a shapes dataset, optional keys and the test loader") {
   CHECK(s.options.max_size == 128);
   CHECK(s.options.categories == 3);
   CHECK(s.options.kinds.empty());
+  CHECK(s.options.object_sizes == data::ShapesOptions::Sizes::log_uniform);
+  CHECK(read(kShapes, {"data.dataset.object_sizes=uniform"}).dataset.shapes->options.object_sizes ==
+        data::ShapesOptions::Sizes::uniform);
   CHECK(s.options.seed == 11);
   // Named kinds without a count: as many categories as kinds.
   std::string named = kShapes;
@@ -294,7 +297,7 @@ TEST_CASE("data config: wrong types, bad enums, bad values and unknown keys") {
   CHECK(error_of([] { read(kShapes, {"data.dataset.root=data/coco"}); }) ==
         "--set data.dataset.root=data/coco: data.dataset.root: unknown key (data.dataset takes: "
         "categories, dir, jpeg_quality, kind, kinds, max_object, max_occlusion, max_size, min_object, "
-        "min_size, noise, overlap_prob, seed, train, val)");
+        "min_size, noise, object_sizes, overlap_prob, seed, train, val)");
   CHECK(error({"data.train.flip=0.5", "data.batch_size=2"}) ==
         "--set data.train.flip=0.5: data.train.flip: unknown key (data.train takes: batch_size, "
         "batching, flip_prob, min_image_size, mode, scales, size_divisor, with_masks)\n"

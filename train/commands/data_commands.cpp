@@ -363,9 +363,14 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out) {
         ->delimiter(',');
     cmd->add_option("--quality", o->shapes.jpeg_quality, "JPEG quality (1-100)");
     cmd->add_option("--min-object", o->shapes.min_object,
-                    "Smallest shape's longer side (pixels; with --max-object, log-uniform)");
+                    "Smallest shape's longer side (pixels; with --max-object)");
     cmd->add_option("--max-object", o->shapes.max_object,
                     "Largest shape's longer side (pixels; default: 20-60% of the shorter side)");
+    cmd->add_option("--object-sizes", o->shapes.object_sizes,
+                    "How lengths in [min-object, max-object] are drawn: log_uniform (default) or uniform")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, data::ShapesOptions::Sizes>{{"log_uniform", data::ShapesOptions::Sizes::log_uniform},
+                                                              {"uniform", data::ShapesOptions::Sizes::uniform}}));
     cmd->add_option("--max-occlusion", o->shapes.max_occlusion,
                     "Fraction of a shape a later one may cover (default 0.4)");
     cmd->add_option("--overlap-prob", o->shapes.overlap_prob,

@@ -11,6 +11,8 @@ namespace fs = std::filesystem;
 enum class DatasetKind { coco, shapes };
 constexpr EnumName<DatasetKind> kDatasetKinds[] = {{"coco", DatasetKind::coco},
                                                    {"shapes", DatasetKind::shapes}};
+constexpr EnumName<data::ShapesOptions::Sizes> kObjectSizes[] = {
+    {"log_uniform", data::ShapesOptions::Sizes::log_uniform}, {"uniform", data::ShapesOptions::Sizes::uniform}};
 constexpr EnumName<data::MultiscaleMode> kModes[] = {{"range", data::MultiscaleMode::range},
                                                      {"value", data::MultiscaleMode::value}};
 constexpr EnumName<Batching> kBatchings[] = {{"aspect_ratio_groups", Batching::aspect_ratio_groups},
@@ -57,6 +59,7 @@ DatasetConfig read_dataset(const Node& t) {
   o.jpeg_quality = t.get<int>("jpeg_quality", o.jpeg_quality);
   o.min_object = t.get<double>("min_object", o.min_object);
   o.max_object = t.get<double>("max_object", o.max_object);
+  o.object_sizes = t.get_enum<data::ShapesOptions::Sizes>("object_sizes", o.object_sizes, kObjectSizes);
   o.max_occlusion = t.get<double>("max_occlusion", o.max_occlusion);
   o.overlap_prob = t.get<double>("overlap_prob", o.overlap_prob);
   o.noise = t.get<double>("noise", o.noise);
