@@ -3,65 +3,20 @@
 // maps, RPN outputs and targets, proposals, sampled RoIs and their targets, box-head outputs,
 // losses, parameter gradients and final detections, within float32 tolerance.
 #include "autograd/engine.h"
-#include "core/safetensors.h"
 #include "ops/copy.h"
 #include "ops/view.h"
-#include "tests/helpers.h"
+#include "tests/models/detection/mmdet_fixture.h"
 #include "tests/models/detection/narrow_faster_rcnn.h"
 
 using namespace splat;
 using splat::test::check_close;
 using splat::test::check_equal;
+using splat::test::check_matched;
+using splat::test::check_scaled;
 
 namespace {
 
-const SafeTensors& fixture() {
-  static const SafeTensors f = load_safetensors(SPLAT_SOURCE_DIR "/tests/fixtures/mmdet_faster_rcnn.safetensors");
-  return f;
-}
-
-const Tensor& fx(const std::string& name) {
-  const auto it = fixture().tensors.find(name);
-  REQUIRE_MESSAGE(it != fixture().tensors.end(), "fixture has no ", name);
-  return it->second;
-}
-
-// Relative to the tensor's scale: float32 sums over thousands of terms, in another order.
-void check_scaled(const Tensor& actual, const Tensor& expected, double tol = 2e-4) {
-  const auto e = test::to_vector<double>(expected);
-  double scale = 0;
-  for (double v : e) scale = std::max(scale, std::fabs(v));
-  check_close(actual, expected, tol, tol * scale + 1e-7);
-}
-
-// Proposals or detections computed from inputs that differ in the 6th digit: near-equal
-// scores may swap places and an IoU at the NMS threshold may flip, so rows are matched, not
-// compared in order. At most `slack` rows of either side may be unmatched; a match is a box
-// within 0.05 px and a score within 5e-4 (and the same label when given).
-void check_matched(const Tensor& boxes, const Tensor& scores, const Tensor& labels, const std::string& prefix,
-                   int64_t slack) {
-  CAPTURE(prefix);
-  const auto b = test::to_vector<double>(boxes), s = test::to_vector<double>(scores);
-  const auto tb = test::to_vector<double>(fx(prefix + "boxes")), ts = test::to_vector<double>(fx(prefix + "scores"));
-  std::vector<int64_t> l, tl;
-  if (labels.defined()) l = test::to_vector<int64_t>(labels), tl = test::to_vector<int64_t>(fx(prefix + "labels"));
-  const auto n = static_cast<int64_t>(s.size()), m = static_cast<int64_t>(ts.size());
-  CHECK(std::abs(n - m) <= slack);
-  int64_t matched = 0;
-  std::vector<bool> used(static_cast<size_t>(n), false);
-  for (int64_t j = 0; j < m; ++j) {
-    for (int64_t i = 0; i < n; ++i) {
-      bool same = !used[i] && std::fabs(s[i] - ts[j]) <= 5e-4 && (l.empty() || l[i] == tl[j]);
-      for (int k = 0; k < 4 && same; ++k) same = std::fabs(b[4 * i + k] - tb[4 * j + k]) <= 0.05;
-      if (same) {
-        used[i] = true;
-        ++matched;
-        break;
-      }
-    }
-  }
-  CHECK(m - matched <= slack);
-}
+const test::MmdetFixture fx(SPLAT_SOURCE_DIR "/tests/fixtures/mmdet_faster_rcnn.safetensors");
 
 // ||actual - expected|| <= tol * ||expected|| (+ a floor for all-but-zero gradients).
 void check_relative_norm(const Tensor& actual, const Tensor& expected, double tol) {
@@ -72,31 +27,9 @@ void check_relative_norm(const Tensor& actual, const Tensor& expected, double to
   CHECK(std::sqrt(diff) <= tol * std::sqrt(norm) + 1e-4);
 }
 
-std::map<std::string, Tensor> with_prefix(const std::string& prefix) {
-  std::map<std::string, Tensor> out;
-  for (const auto& [k, t] : fixture().tensors)
-    if (k.starts_with(prefix)) out.emplace(k.substr(prefix.size()), t);
-  return out;
-}
-
-models::DetectorInput fixture_input() {
-  models::DetectorInput in;
-  in.images = fx("input.images");
-  const auto img = test::to_vector<int64_t>(fx("input.img_shape"));
-  const auto pad = test::to_vector<int64_t>(fx("input.pad_shape"));
-  const auto ori = test::to_vector<int64_t>(fx("input.ori_shape"));
-  const auto scale = test::to_vector<double>(fx("input.scale_factor"));
-  for (size_t i = 0; i < 2; ++i) {
-    in.infos.push_back({.img_shape = {img[2 * i], img[2 * i + 1]}, .pad_shape = {pad[2 * i], pad[2 * i + 1]},
-                        .ori_shape = {ori[2 * i], ori[2 * i + 1]}, .scale_w = scale[2 * i], .scale_h = scale[2 * i + 1]});
-    in.targets.push_back({fx("input.gt_boxes." + std::to_string(i)), fx("input.gt_labels." + std::to_string(i)), {}});
-  }
-  return in;
-}
-
 std::shared_ptr<models::TwoStageDetector> fixture_model() {
   auto model = test::narrow_faster_rcnn();
-  model->load_state_dict(with_prefix("weights."));
+  model->load_state_dict(fx.with_prefix("weights."));
   return model;
 }
 
@@ -105,7 +38,7 @@ std::shared_ptr<models::TwoStageDetector> fixture_model() {
 TEST_CASE("mmdet Faster R-CNN: training forward, targets, losses and gradients") {
   auto model = fixture_model();
   model->train();
-  const models::DetectorInput input = fixture_input();
+  const models::DetectorInput input = fx.input();
   const auto feats = model->extract_features(input.images);
   REQUIRE(feats.size() == 5);
   for (size_t l = 0; l < 5; ++l) {
@@ -128,7 +61,7 @@ TEST_CASE("mmdet Faster R-CNN: training forward, targets, losses and gradients")
   }
   const auto proposals = model->rpn_head->predict(rpn, input.infos, model->config.rpn_proposal_train);
   for (size_t i = 0; i < 2; ++i)
-    check_matched(proposals[i].boxes, proposals[i].scores, {}, "train.proposals." + std::to_string(i) + ".", 4);
+    check_matched(fx, proposals[i].boxes, proposals[i].scores, {}, "train.proposals." + std::to_string(i) + ".", 4);
   // The RoI stage from MMDetection's proposals, so its checks do not depend on the ones above.
   std::vector<models::Proposals> theirs;
   for (size_t i = 0; i < 2; ++i) {
@@ -175,13 +108,13 @@ TEST_CASE("mmdet Faster R-CNN: training forward, targets, losses and gradients")
       check_scaled(param.grad(), fx("grad." + name), 2e-3);
     ++checked;
   }
-  CHECK(checked == static_cast<int>(with_prefix("grad.").size()));
+  CHECK(checked == static_cast<int>(fx.with_prefix("grad.").size()));
 }
 
 TEST_CASE("mmdet Faster R-CNN: inference proposals, box-head outputs and detections") {
   auto model = fixture_model();
   model->eval();
-  const models::DetectorInput input = fixture_input();
+  const models::DetectorInput input = fx.input();
   const auto feats = model->extract_features(input.images);
   for (size_t l = 0; l < 5; ++l) {
     CAPTURE(l);
@@ -193,7 +126,7 @@ TEST_CASE("mmdet Faster R-CNN: inference proposals, box-head outputs and detecti
   std::vector<Tensor> boxes;
   for (size_t i = 0; i < 2; ++i) {
     const std::string p = "test.proposals." + std::to_string(i) + ".";
-    check_matched(proposals[i].boxes, proposals[i].scores, {}, p, 4);
+    check_matched(fx, proposals[i].boxes, proposals[i].scores, {}, p, 4);
     theirs.push_back({fx(p + "boxes"), fx(p + "scores")});
     boxes.push_back(fx(p + "boxes"));
   }
@@ -211,7 +144,7 @@ TEST_CASE("mmdet Faster R-CNN: inference proposals, box-head outputs and detecti
   for (size_t i = 0; i < 2; ++i) {
     CAPTURE(i);
     const std::string p = "test.det." + std::to_string(i) + ".";
-    check_matched(from_theirs[i].boxes, from_theirs[i].scores, from_theirs[i].labels, p, 0);
-    check_matched(dets[i].boxes, dets[i].scores, dets[i].labels, p, 5);
+    check_matched(fx, from_theirs[i].boxes, from_theirs[i].scores, from_theirs[i].labels, p, 0);
+    check_matched(fx, dets[i].boxes, dets[i].scores, dets[i].labels, p, 5);
   }
 }

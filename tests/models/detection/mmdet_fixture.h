@@ -1,0 +1,98 @@
+// Reading the MMDetection parity fixtures (scripts/fixtures/mmdet_*.py, written to
+// tests/fixtures/mmdet_*.safetensors) and the comparisons their tests share: the fixture's named
+// tensors, its weights and input batch, and tolerances for float32 values that went through
+// another library's order of summation.
+#pragma once
+
+#include "core/safetensors.h"
+#include "models/detection/detector_input.h"
+#include "tests/helpers.h"
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace splat::test {
+
+class MmdetFixture {
+public:
+  // The file is read on first use, inside a test case.
+  explicit MmdetFixture(std::string path) : path_(std::move(path)) {}
+  const Tensor& operator()(const std::string& name) const {
+    const auto it = file().tensors.find(name);
+    REQUIRE_MESSAGE(it != file().tensors.end(), "fixture has no ", name);
+    return it->second;
+  }
+  // The tensors under `prefix`, the prefix removed (e.g. "weights." -> a state dict).
+  std::map<std::string, Tensor> with_prefix(const std::string& prefix) const {
+    std::map<std::string, Tensor> out;
+    for (const auto& [k, t] : file().tensors)
+      if (k.starts_with(prefix)) out.emplace(k.substr(prefix.size()), t);
+    return out;
+  }
+  // The fixture's two-image training batch (input.*).
+  models::DetectorInput input() const {
+    const MmdetFixture& fx = *this;
+    models::DetectorInput in;
+    in.images = fx("input.images");
+    const auto img = to_vector<int64_t>(fx("input.img_shape"));
+    const auto pad = to_vector<int64_t>(fx("input.pad_shape"));
+    const auto ori = to_vector<int64_t>(fx("input.ori_shape"));
+    const auto scale = to_vector<double>(fx("input.scale_factor"));
+    for (size_t i = 0; i < 2; ++i) {
+      in.infos.push_back({.img_shape = {img[2 * i], img[2 * i + 1]}, .pad_shape = {pad[2 * i], pad[2 * i + 1]},
+                          .ori_shape = {ori[2 * i], ori[2 * i + 1]}, .scale_w = scale[2 * i], .scale_h = scale[2 * i + 1]});
+      in.targets.push_back({fx("input.gt_boxes." + std::to_string(i)), fx("input.gt_labels." + std::to_string(i)), {}});
+    }
+    return in;
+  }
+
+private:
+  const SafeTensors& file() const {
+    if (!file_) file_ = load_safetensors(path_);
+    return *file_;
+  }
+  std::string path_;
+  mutable std::optional<SafeTensors> file_;
+};
+
+// Relative to the tensor's scale: float32 sums over thousands of terms, in another order.
+inline void check_scaled(const Tensor& actual, const Tensor& expected, double tol = 2e-4) {
+  const auto e = to_vector<double>(expected);
+  double scale = 0;
+  for (double v : e) scale = std::max(scale, std::fabs(v));
+  check_close(actual, expected, tol, tol * scale + 1e-7);
+}
+
+// Proposals or detections computed from inputs that differ in the 6th digit: near-equal
+// scores may swap places and an IoU at the NMS threshold may flip, so rows are matched, not
+// compared in order. At most `slack` rows of either side may be unmatched; a match is a box
+// within 0.05 px and a score within 5e-4 (and the same label when given). The fixture's rows
+// are `prefix` + boxes, scores (and labels).
+inline void check_matched(const MmdetFixture& fx, const Tensor& boxes, const Tensor& scores, const Tensor& labels,
+                          const std::string& prefix, int64_t slack) {
+  CAPTURE(prefix);
+  const auto b = to_vector<double>(boxes), s = to_vector<double>(scores);
+  const auto tb = to_vector<double>(fx(prefix + "boxes")), ts = to_vector<double>(fx(prefix + "scores"));
+  std::vector<int64_t> l, tl;
+  if (labels.defined()) l = to_vector<int64_t>(labels), tl = to_vector<int64_t>(fx(prefix + "labels"));
+  const auto n = static_cast<int64_t>(s.size()), m = static_cast<int64_t>(ts.size());
+  CHECK(std::abs(n - m) <= slack);
+  int64_t matched = 0;
+  std::vector<bool> used(static_cast<size_t>(n), false);
+  for (int64_t j = 0; j < m; ++j) {
+    for (int64_t i = 0; i < n; ++i) {
+      bool same = !used[i] && std::fabs(s[i] - ts[j]) <= 5e-4 && (l.empty() || l[i] == tl[j]);
+      for (int k = 0; k < 4 && same; ++k) same = std::fabs(b[4 * i + k] - tb[4 * j + k]) <= 0.05;
+      if (same) {
+        used[i] = true;
+        ++matched;
+        break;
+      }
+    }
+  }
+  CHECK(m - matched <= slack);
+}
+
+} // namespace splat::test
