@@ -24,6 +24,8 @@ namespace {
 const std::string kConfigs = SPLAT_SOURCE_DIR "/configs/";
 const std::string kFasterS50 = kConfigs + "resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
 const std::string kFasterS101 = kConfigs + "resnest/faster_rcnn_s101_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
+const std::string kCascadeS50 = kConfigs + "resnest/cascade_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
+const std::string kCascadeS101 = kConfigs + "resnest/cascade_rcnn_s101_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
 const std::string kShapes = kConfigs + "shapes/faster_rcnn_s18_fpn_shapes.toml";
 
 // key -> "AxBxC" (the TSV's shape spelling; "scalar" for a 0-d tensor) of the given components.
@@ -52,13 +54,14 @@ std::string shape_x(const Shape& s) {
   return out;
 }
 
-void check_seed_model(const std::string& path, const std::string& backbone, int64_t params, size_t entries) {
+void check_seed_model(const std::string& path, const std::string& backbone, const std::string& roi_head, int64_t params,
+                      size_t entries) {
   const cfg::Experiment e = cfg::load_experiment(path);
   auto model = cfg::build_detector(e.model);
   CHECK(model->num_parameters() == params);
   const auto state = model->state_dict();
   CHECK(state.size() == entries);
-  const auto expected = spec_keys({backbone, "neck", "rpn_head", "roi_head_faster"});
+  const auto expected = spec_keys({backbone, "neck", "rpn_head", roi_head});
   CHECK(expected.size() == entries);
   for (const auto& [key, shape] : expected) {
     CAPTURE(key);
@@ -73,9 +76,10 @@ bool have_torch() {
   return ok;
 }
 
-std::string random_checkpoint(const std::filesystem::path& out, const std::string& extra_args = "") {
+std::string random_checkpoint(const std::filesystem::path& out, const std::string& extra_args = "",
+                              const std::string& model = "faster_s50") {
   const std::string cmd = "/usr/bin/python3 " SPLAT_SOURCE_DIR "/scripts/fixtures/random_mmdet_checkpoint.py " +
-                          out.string() + " faster_s50 " + extra_args + " > /dev/null";
+                          out.string() + " " + model + " " + extra_args + " > /dev/null";
   REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "failed: ", cmd);
   return out.string();
 }
@@ -83,8 +87,8 @@ std::string random_checkpoint(const std::filesystem::path& out, const std::strin
 } // namespace
 
 TEST_CASE("seed configs build the spec's Faster R-CNN S-50 and S-101") {
-  check_seed_model(kFasterS50, "backbone_s50", 44'991'008, 526);
-  check_seed_model(kFasterS101, "backbone_s101", 65'782'784, 985);
+  check_seed_model(kFasterS50, "backbone_s50", "roi_head_faster", 44'991'008, 526);
+  check_seed_model(kFasterS101, "backbone_s101", "roi_head_faster", 65'782'784, 985);
   const cfg::Experiment e = cfg::load_experiment(kFasterS50);
   // A few of the spec's numbers as they reach the model and the data structs.
   CHECK(e.model.two_stage.rpn_train.allowed_border == -1);
@@ -97,6 +101,40 @@ TEST_CASE("seed configs build the spec's Faster R-CNN S-50 and S-101") {
   CHECK(e.schedule.warmup_iters == 500);
   CHECK(e.schedule.norm_decay_mult == 1.0); // spec 5: weight decay on all parameters
   CHECK(e.schedule.bias_decay_mult == 1.0);
+}
+
+TEST_CASE("seed configs build the spec's Cascade R-CNN S-50 and S-101") {
+  check_seed_model(kCascadeS50, "backbone_s50", "roi_head_cascade", 75'256'206, 586);
+  check_seed_model(kCascadeS101, "backbone_s101", "roi_head_cascade", 96'047'982, 1045);
+  const cfg::Experiment e = cfg::load_experiment(kCascadeS50);
+  // The Cascade R-CNN differences of spec 2.5, 3.1-3.4 as they reach the structs.
+  const auto& ts = e.model.two_stage;
+  CHECK(ts.rpn_train.allowed_border == 0);
+  CHECK(ts.rpn_proposal_train.max_per_img == 2000);
+  CHECK(ts.rpn_head.loss_bbox.kind == models::BoxLoss::Kind::smooth_l1);
+  CHECK(ts.rpn_head.loss_bbox.beta == 1.0 / 9);
+  const auto& stages = e.model.cascade_roi_head.stages;
+  REQUIRE(stages.size() == 3);
+  const auto spec = models::cascade_rcnn_stages(stages[0].bbox_head);
+  for (size_t s = 0; s < 3; ++s) {
+    CAPTURE(s);
+    CHECK(stages[s].loss_weight == spec[s].loss_weight);
+    CHECK(stages[s].bbox_head.reg_class_agnostic);
+    CHECK(stages[s].bbox_head.coder.stds == spec[s].bbox_head.coder.stds);
+    CHECK(stages[s].bbox_head.loss_bbox.kind == models::BoxLoss::Kind::smooth_l1);
+    CHECK(stages[s].bbox_head.loss_bbox.beta == 1.0);
+    CHECK(stages[s].train.assigner.pos_iou_thr == spec[s].train.assigner.pos_iou_thr);
+    CHECK(stages[s].train.assigner.neg_iou_thr.hi == spec[s].train.assigner.neg_iou_thr.hi);
+    CHECK(stages[s].train.assigner.min_pos_iou == spec[s].train.assigner.min_pos_iou);
+    CHECK(!stages[s].train.assigner.match_low_quality);
+    CHECK(stages[s].train.sampler.num == 512);
+    CHECK(stages[s].train.sampler.add_gt_as_proposals);
+  }
+  CHECK(e.data.train.pipeline.mode == data::MultiscaleMode::range);
+  // The stage arrays must agree in length.
+  const std::vector<std::string> two_weights{"model.roi_head.stage_loss_weights=[1.0, 0.5]"};
+  const std::string short_weights = test::error_of([&] { cfg::load_experiment(kCascadeS50, two_weights); });
+  CHECK(short_weights.find("2 weights for 3 stages") != std::string::npos);
 }
 
 TEST_CASE("the shapes config builds a small detector") {
@@ -165,4 +203,18 @@ TEST_CASE("MMDetection checkpoints load strictly through the key map" *
   CHECK(msg.find("rpn_head.rpn_cls.weight") != std::string::npos);
   CHECK(test::error_of([&] { models::load_detector_weights(*model, (tmp.dir / "none.pth").string()); })
             .find("no such checkpoint file") != std::string::npos);
+}
+
+TEST_CASE("an MMDetection Cascade R-CNN checkpoint loads strictly (roi_head.bbox_head.{0,1,2})" *
+          doctest::skip(!have_torch())) {
+  test::TempDir tmp;
+  auto model = cfg::build_detector(cfg::load_experiment(kCascadeS50).model);
+  const std::string path = random_checkpoint(tmp.dir / "cascade_s50.pth", "", "cascade_s50");
+  models::load_detector_weights(*model, path);
+  const auto state = nn::map_keys(nn::load_pth_state_dict(path), nn::KeyMap::mmdet);
+  for (const char* key : {"roi_head.bbox_head.0.fc_reg.weight", "roi_head.bbox_head.1.shared_convs.3.bn.running_mean",
+                          "roi_head.bbox_head.2.shared_fcs.0.weight", "roi_head.bbox_head.2.fc_cls.bias"}) {
+    CAPTURE(key);
+    test::check_equal(model->state_dict().at(key), state.at(key));
+  }
 }

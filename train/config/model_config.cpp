@@ -5,7 +5,7 @@
 namespace splat::train::config {
 namespace {
 
-constexpr EnumName<std::string_view> kTypes[] = {{"faster_rcnn", "faster_rcnn"}};
+constexpr EnumName<std::string_view> kTypes[] = {{"faster_rcnn", "faster_rcnn"}, {"cascade_rcnn", "cascade_rcnn"}};
 
 enum class Norm { none, bn, sync_bn };
 constexpr EnumName<Norm> kNorms[] = {{"none", Norm::none}, {"BN", Norm::bn}, {"SyncBN", Norm::sync_bn}};
@@ -128,6 +128,29 @@ models::BBoxHeadConfig read_bbox_head(const Node& t, int64_t in_channels, int64_
   return c;
 }
 
+models::RcnnTrainConfig read_rcnn_train(const Node& t) {
+  return {.assigner = read_assigner(t.table("assigner")), .sampler = read_sampler(t.table("sampler"))};
+}
+
+// mmdet's CascadeRoIHead: one bbox_head table and one train.rcnn table per stage, and
+// stage_loss_weights, all of one length.
+std::vector<models::CascadeStageConfig> read_cascade_stages(const Node& roi, const Node& rcnn, int64_t in_channels,
+                                                            int64_t roi_feat_size, int64_t num_classes) {
+  const Node heads = roi.array("bbox_head");
+  const Node weights = roi.child("stage_loss_weights");
+  const auto w = weights.as<std::vector<double>>();
+  if (heads.size() == 0) heads.fail("needs one table per stage");
+  if (w.size() != heads.size()) weights.fail(str("has ", w.size(), " weights for ", heads.size(), " stages (bbox_head)"));
+  if (rcnn.kind() != Kind::array || rcnn.size() != heads.size())
+    rcnn.fail(str("must be an array of one table per stage (", heads.size(), ", as bbox_head)"));
+  std::vector<models::CascadeStageConfig> stages;
+  for (size_t s = 0; s < heads.size(); ++s)
+    stages.push_back({.bbox_head = read_bbox_head(heads.at(s), in_channels, roi_feat_size, num_classes),
+                      .train = read_rcnn_train(rcnn.at(s)),
+                      .loss_weight = w[s]});
+  return stages;
+}
+
 } // namespace
 
 ModelConfig read_model_config(const Node& m) {
@@ -155,11 +178,10 @@ ModelConfig read_model_config(const Node& m) {
 
   const Node roi = m.table("roi_head");
   const Node extractor = roi.table("bbox_roi_extractor");
-  models::RoiExtractorConfig& ex = c.roi_head.bbox_roi_extractor;
+  models::RoiExtractorConfig ex;
   ex.output_size = positive<int64_t>(extractor, "output_size");
   ex.sampling_ratio = extractor.require<int64_t>("sampling_ratio");
   ex.strides = extractor.require<std::vector<double>>("featmap_strides");
-  c.roi_head.bbox_head = read_bbox_head(roi.table("bbox_head"), ts.neck.out_channels, ex.output_size, c.num_classes);
 
   const Node train = m.table("train");
   const Node rpn = train.table("rpn");
@@ -167,19 +189,30 @@ ModelConfig read_model_config(const Node& m) {
   ts.rpn_train.sampler = read_sampler(rpn.table("sampler"));
   ts.rpn_train.allowed_border = rpn.require<int64_t>("allowed_border");
   ts.rpn_proposal_train = read_proposals(train.table("rpn_proposal"));
-  const Node rcnn = train.table("rcnn");
-  c.roi_head.train.assigner = read_assigner(rcnn.table("assigner"));
-  c.roi_head.train.sampler = read_sampler(rcnn.table("sampler"));
-
   const Node test = m.table("test");
   ts.rpn_proposal_test = read_proposals(test.table("rpn"));
   const Node rt = test.table("rcnn");
-  c.roi_head.test = {.score_thr = rt.require<double>("score_thr"), .nms_iou = rt.require<double>("nms_iou"),
-                     .max_per_img = rt.require<int64_t>("max_per_img")};
+  const models::RcnnTestConfig rcnn_test{.score_thr = rt.require<double>("score_thr"),
+                                         .nms_iou = rt.require<double>("nms_iou"),
+                                         .max_per_img = rt.require<int64_t>("max_per_img")};
+  if (c.type == "cascade_rcnn") {
+    c.cascade_roi_head.bbox_roi_extractor = ex;
+    c.cascade_roi_head.stages =
+        read_cascade_stages(roi, train.child("rcnn"), ts.neck.out_channels, ex.output_size, c.num_classes);
+    c.cascade_roi_head.test = rcnn_test;
+  } else {
+    c.roi_head.bbox_roi_extractor = ex;
+    c.roi_head.bbox_head = read_bbox_head(roi.table("bbox_head"), ts.neck.out_channels, ex.output_size, c.num_classes);
+    c.roi_head.train = read_rcnn_train(train.table("rcnn"));
+    c.roi_head.test = rcnn_test;
+  }
   return c;
 }
 
 std::shared_ptr<models::TwoStageDetector> build_detector(const ModelConfig& c) {
+  if (c.type == "cascade_rcnn")
+    return std::make_shared<models::TwoStageDetector>(c.two_stage,
+                                                      std::make_shared<models::CascadeRoiHead>(c.cascade_roi_head));
   return std::make_shared<models::TwoStageDetector>(c.two_stage, std::make_shared<models::StandardRoiHead>(c.roi_head));
 }
 
