@@ -1,4 +1,5 @@
-// A full training step of the narrow Faster R-CNN on the CPU and on the emulated CUDA device:
+// A full training step of the narrow Faster R-CNN and of the narrow Cascade R-CNN on the CPU and
+// on the emulated CUDA device:
 // the same weights, the same batch and the same sampler seed give the same losses and the same
 // gradient for every parameter. The samplers are the spec's random ones (256 anchors per image;
 // 64 RoIs instead of 512, which keeps the emulated box head fast and still subsamples the
@@ -12,6 +13,7 @@
 #include "autograd/engine.h"
 #include "ops/copy.h"
 #include "tests/helpers.h"
+#include "tests/models/detection/narrow_cascade_rcnn.h"
 #include "tests/models/detection/narrow_faster_rcnn.h"
 #include "tests/models/detection/tiny_detector_input.h"
 
@@ -20,8 +22,8 @@ using splat::test::check_close;
 
 namespace {
 
-// The narrow detector with random samplers instead of the fixture's sample-all.
-std::shared_ptr<models::TwoStageDetector> sampling_detector() {
+// The narrow detectors with random samplers instead of the fixture's sample-all.
+std::shared_ptr<models::TwoStageDetector> sampling_faster_rcnn() {
   models::TwoStageConfig c = test::narrow_two_stage_config();
   c.rpn_train = models::RpnTrainConfig{};
   models::StandardRoiHeadConfig r = test::narrow_roi_head_config();
@@ -30,13 +32,20 @@ std::shared_ptr<models::TwoStageDetector> sampling_detector() {
   return std::make_shared<models::TwoStageDetector>(c, std::make_shared<models::StandardRoiHead>(r));
 }
 
-} // namespace
+std::shared_ptr<models::TwoStageDetector> sampling_cascade_rcnn() {
+  models::TwoStageConfig c = test::narrow_cascade_two_stage_config();
+  c.rpn_train.sampler = models::RpnTrainConfig{}.sampler;
+  models::CascadeRoiHeadConfig r = test::narrow_cascade_roi_head_config();
+  for (auto& s : r.stages) s.train.sampler = {.num = 64, .pos_fraction = 0.25, .neg_pos_ub = -1, .add_gt_as_proposals = true};
+  return std::make_shared<models::TwoStageDetector>(c, std::make_shared<models::CascadeRoiHead>(r));
+}
 
-TEST_SUITE_BEGIN("cuda detection models" * doctest::skip(splat::test::no_cuda_device()));
-
-TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated CUDA device") {
+// Two copies of make() with the same weights, one per device, take one step on the same batch
+// with the same sampler seed: the losses (num_losses of them), every gradient and the BN running
+// statistics agree.
+void check_training_step(std::shared_ptr<models::TwoStageDetector> (*make)(), size_t num_losses) {
   manual_seed(8);
-  auto cpu = sampling_detector(), gpu = sampling_detector();
+  auto cpu = make(), gpu = make();
   cpu->to(DType::f64);
   gpu->to(DType::f64);
   gpu->load_state_dict(cpu->state_dict());
@@ -48,7 +57,7 @@ TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated 
   Generator gen_cpu(21), gen_gpu(21);
   const models::LossMap lc = cpu->forward_train(in_cpu, &gen_cpu);
   const models::LossMap lg = gpu->forward_train(in_gpu, &gen_gpu);
-  REQUIRE(lc.size() == 5);
+  REQUIRE(lc.size() == num_losses);
   REQUIRE(lg.size() == lc.size());
   for (const auto& [name, value] : lc) {
     CAPTURE(name);
@@ -81,6 +90,19 @@ TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated 
       CAPTURE(name);
       check_close(sg.at(name), t, 1e-10, 1e-12);
     }
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("cuda detection models" * doctest::skip(splat::test::no_cuda_device()));
+
+TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated CUDA device") {
+  check_training_step(sampling_faster_rcnn, 5);
+}
+
+// Also checks that the three stages sample the same RoIs from the same refined boxes.
+TEST_CASE("a Cascade R-CNN training step is the same on the CPU and the emulated CUDA device") {
+  check_training_step(sampling_cascade_rcnn, 11);
 }
 
 TEST_SUITE_END();
