@@ -117,8 +117,9 @@ CascadeRoiHead::TrainResult CascadeRoiHead::train_stages(const std::vector<Tenso
     TrainStage st;
     st.samples = sample_rois(config.stages[s].train, boxes, input, gen);
     st.rois = sampled_rois(st.samples);
-    // No RoI in the whole batch (no proposal, no GT box): mmdet computes this stage's losses
-    // of zero RoIs and then stops the loop; here the loop stops before them.
+    // No RoI in the whole batch (no proposal, no GT box): mmdet logs this stage's losses of
+    // zero RoIs and then stops the loop; here the loop stops before them, as splat's
+    // training-mode BN refuses a batch of zero RoIs.
     if (st.rois.size(0) == 0) break;
     st.out = forward_boxes(s, feats, st.rois);
     st.targets = stage_head(s).targets(st.samples);

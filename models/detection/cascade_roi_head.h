@@ -57,7 +57,7 @@ public:
   struct TrainResult {
     LossMap losses;
     // One entry per stage that ran; fewer than num_stages() only when a stage had no RoI at
-    // all (no proposal and no GT box in the batch), where mmdet stops the loop too.
+    // all (no proposal and no GT box in the batch): the loop stops there (see train_stages).
     std::vector<TrainStage> stages;
     // refined[s][i]: image i's proposals for stage s + 1 (GT boxes removed).
     std::vector<std::vector<Tensor>> refined;

@@ -7,7 +7,8 @@
 // - the refinement: the next stage's proposals are this stage's sampled RoIs regressed by its
 //   deltas without the injected GT boxes, an image without GT keeping all its RoIs;
 // - edge cases: an image without GT boxes, a stage without positives (its box loss is a zero
-//   that still reaches the graph, as mmdet's);
+//   that still reaches the graph, as mmdet's), a batch without any RoI, images without
+//   proposals at test time;
 // - inference: every stage reads the previous stage's regressed RoIs and the scores are the mean
 //   of the stages' raw logits.
 // Sizes as tests/models/detection/test_roi_head_gradcheck.cpp (2 channels, fc 8, 3 classes,
@@ -280,3 +281,29 @@ TEST_CASE("cuda cascade roi head: float64 gradcheck of the three stages' weighte
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("cascade inference: an image without proposals gets no detections") {
+  Case c = make_case(Device::cpu());
+  c.head->eval();
+  autograd::NoGradGuard no_grad;
+  std::vector<models::Proposals> proposals = c.proposals;
+  proposals[1].boxes = ops::zeros({0, 4}, {.dtype = DType::f64});
+  const auto dets = c.head->predict(c.feats, proposals, c.input.infos, /*rescale=*/false);
+  REQUIRE(dets.size() == 2);
+  CHECK(dets[0].boxes.size(0) > 0);
+  CHECK(dets[1].boxes.size(0) == 0);
+  proposals[0].boxes = ops::zeros({0, 4}, {.dtype = DType::f64});
+  for (const auto& d : c.head->predict(c.feats, proposals, c.input.infos, /*rescale=*/false)) {
+    CHECK(d.boxes.size(0) == 0);
+    CHECK(d.labels.size(0) == 0);
+  }
+}
+
+TEST_CASE("cascade training: a batch without any RoI stops before stage 0's losses") {
+  Case c = make_case(Device::cpu());
+  for (auto& p : c.proposals) p.boxes = ops::zeros({0, 4}, {.dtype = DType::f64});
+  for (auto& t : c.input.targets) t = {ops::zeros({0, 4}, {.dtype = DType::f64}), ops::zeros({0}, {.dtype = DType::i64}), {}};
+  const auto r = c.head->train_stages(c.feats, c.proposals, c.input, nullptr);
+  CHECK(r.stages.empty());
+  CHECK(r.losses.empty());
+}
