@@ -1,7 +1,5 @@
 #include "models/detection/cascade_roi_head.h"
 
-#include <array>
-
 #include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "ops/copy.h"
@@ -11,11 +9,13 @@
 #include "ops/reduce.h"
 #include "ops/view.h"
 
+#include <array>
+
 namespace splat::models {
 namespace {
 
-// Per image: the argmax over the foreground logits (background is the last column), the class
-// whose deltas refine a RoI that has no GT label.
+// The argmax over the foreground logits (background is the last column) of every row: the
+// class whose deltas refine a RoI at test time and a background RoI in training.
 Tensor foreground_argmax(const Tensor& cls_score) {
   return ops::argmax(ops::narrow(cls_score, 1, 0, cls_score.size(1) - 1), 1);
 }
