@@ -8,10 +8,10 @@ namespace splat::models {
 Tensor total_loss(const LossMap& losses) {
   Tensor total;
   for (const auto& [name, value] : losses) {
-    if (name.rfind("loss", 0) != 0) continue;
+    if (name.find("loss") == std::string::npos) continue;
     total = total.defined() ? ops::add(total, value) : value;
   }
-  SPLAT_CHECK(total.defined(), "total_loss: the map has no loss_* entry");
+  SPLAT_CHECK(total.defined(), "total_loss: the map has no loss entry");
   return total;
 }
 

@@ -46,11 +46,12 @@ struct Detections {
   Tensor masks;
 };
 
-// Named losses (mmdet's names: loss_rpn_cls, loss_rpn_bbox, loss_cls, loss_bbox, ...) and
-// metrics (acc). Every entry whose name starts with "loss" is a 0-d loss.
+// Named losses (mmdet's names: loss_rpn_cls, loss_rpn_bbox, loss_cls, loss_bbox, the cascade's
+// s0.loss_cls, ...) and metrics (acc, s0.acc). Every entry whose name contains "loss" is a 0-d
+// loss (mmengine's parse_losses rule).
 using LossMap = std::map<std::string, Tensor>;
 
-// The plain sum of every "loss*" entry (spec section 3.4), what backward starts from.
+// The plain sum of every loss entry (spec section 3.4), what backward starts from.
 Tensor total_loss(const LossMap& losses);
 
 // The input's checks, shared by training and inference: 4-d floating images, one info per image

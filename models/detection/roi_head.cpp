@@ -29,6 +29,25 @@ Tensor boxes_to_rois(const std::vector<Tensor>& boxes) {
   return ops::cat(rois);
 }
 
+std::vector<ops::SamplingResult> sample_rois(const RcnnTrainConfig& cfg, const std::vector<Tensor>& boxes,
+                                             const DetectorInput& input, Generator* gen) {
+  SPLAT_CHECK(boxes.size() == input.targets.size(), "RoI sampling: ", boxes.size(), " images of boxes but ",
+              input.targets.size(), " of ground truth");
+  std::vector<ops::SamplingResult> samples;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const GroundTruth& gt = input.targets[i];
+    const ops::AssignResult assign = ops::max_iou_assign(cfg.assigner, boxes[i], gt.boxes, gt.labels, gt.ignore_boxes);
+    samples.push_back(ops::random_sample(cfg.sampler, assign, boxes[i], gt.boxes, gt.labels, gen));
+  }
+  return samples;
+}
+
+Tensor sampled_rois(const std::vector<ops::SamplingResult>& samples) {
+  std::vector<Tensor> boxes;
+  for (const auto& s : samples) boxes.push_back(ops::cat({s.pos_bboxes, s.neg_bboxes}));
+  return boxes_to_rois(boxes);
+}
+
 StandardRoiHead::StandardRoiHead(const StandardRoiHeadConfig& cfg) : RoiHead("StandardRoIHead"), config(cfg) {
   SPLAT_CHECK(cfg.bbox_head.roi_feat_size == cfg.bbox_roi_extractor.output_size, "StandardRoIHead: the box head reads ",
               cfg.bbox_head.roi_feat_size, "x", cfg.bbox_head.roi_feat_size, " RoI features but the extractor makes ",
@@ -38,20 +57,9 @@ StandardRoiHead::StandardRoiHead(const StandardRoiHeadConfig& cfg) : RoiHead("St
 
 std::vector<ops::SamplingResult> StandardRoiHead::sample(const std::vector<Proposals>& proposals,
                                                          const DetectorInput& input, Generator* gen) const {
-  std::vector<ops::SamplingResult> samples;
-  for (size_t i = 0; i < proposals.size(); ++i) {
-    const GroundTruth& gt = input.targets.at(i);
-    const ops::AssignResult assign =
-        ops::max_iou_assign(config.train.assigner, proposals[i].boxes, gt.boxes, gt.labels, gt.ignore_boxes);
-    samples.push_back(ops::random_sample(config.train.sampler, assign, proposals[i].boxes, gt.boxes, gt.labels, gen));
-  }
-  return samples;
-}
-
-Tensor StandardRoiHead::sampled_rois(const std::vector<ops::SamplingResult>& samples) {
   std::vector<Tensor> boxes;
-  for (const auto& s : samples) boxes.push_back(ops::cat({s.pos_bboxes, s.neg_bboxes}));
-  return boxes_to_rois(boxes);
+  for (const auto& p : proposals) boxes.push_back(p.boxes);
+  return sample_rois(config.train, boxes, input, gen);
 }
 
 BBoxHead::Outputs StandardRoiHead::forward_boxes(const std::vector<Tensor>& feats, const Tensor& rois) {

@@ -35,6 +35,13 @@ struct RcnnTrainConfig {
 // (K, 5) [image index, x1, y1, x2, y2] from per-image boxes: mmdet's bbox2roi.
 Tensor boxes_to_rois(const std::vector<Tensor>& boxes);
 
+// Every image's boxes (K_i, 4) assigned to its GT boxes and sampled with cfg.
+std::vector<ops::SamplingResult> sample_rois(const RcnnTrainConfig& cfg, const std::vector<Tensor>& boxes,
+                                             const DetectorInput& input, Generator* gen);
+
+// The sampled RoIs of every image, positives then negatives.
+Tensor sampled_rois(const std::vector<ops::SamplingResult>& samples);
+
 class RoiHead : public nn::Module {
 public:
   using Module::Module;
@@ -57,8 +64,6 @@ public:
   // Assignment and sampling of every image's proposals.
   std::vector<ops::SamplingResult> sample(const std::vector<Proposals>& proposals, const DetectorInput& input,
                                           Generator* gen) const;
-  // The sampled RoIs of every image, positives then negatives.
-  static Tensor sampled_rois(const std::vector<ops::SamplingResult>& samples);
   BBoxHead::Outputs forward_boxes(const std::vector<Tensor>& feats, const Tensor& rois);
   // loss_cls, loss_bbox and acc of the sampled RoIs.
   LossMap box_loss(const std::vector<Tensor>& feats, const std::vector<ops::SamplingResult>& samples);

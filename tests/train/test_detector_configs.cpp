@@ -26,6 +26,8 @@ const std::string kFasterS50 = kConfigs + "resnest/faster_rcnn_s50_fpn_syncbn-ba
 const std::string kFasterS101 = kConfigs + "resnest/faster_rcnn_s101_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
 const std::string kMaskS50 = kConfigs + "resnest/mask_rcnn_s50_fpn_syncbn-backbone+head_mstrain_1x_coco.toml";
 const std::string kMaskS101 = kConfigs + "resnest/mask_rcnn_s101_fpn_syncbn-backbone+head_mstrain_1x_coco.toml";
+const std::string kCascadeS50 = kConfigs + "resnest/cascade_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
+const std::string kCascadeS101 = kConfigs + "resnest/cascade_rcnn_s101_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
 const std::string kShapes = kConfigs + "shapes/faster_rcnn_s18_fpn_shapes.toml";
 
 // key -> "AxBxC" (the TSV's shape spelling; "scalar" for a 0-d tensor) of the given components.
@@ -131,6 +133,40 @@ TEST_CASE("seed configs build the spec's Mask R-CNN S-50 and S-101") {
         std::string::npos);
 }
 
+TEST_CASE("seed configs build the spec's Cascade R-CNN S-50 and S-101") {
+  check_seed_model(kCascadeS50, "backbone_s50", 75'256'206, 586, "roi_head_cascade");
+  check_seed_model(kCascadeS101, "backbone_s101", 96'047'982, 1045, "roi_head_cascade");
+  const cfg::Experiment e = cfg::load_experiment(kCascadeS50);
+  // The Cascade R-CNN differences of spec 2.5, 3.1-3.4 as they reach the structs.
+  const auto& ts = e.model.two_stage;
+  CHECK(ts.rpn_train.allowed_border == 0);
+  CHECK(ts.rpn_proposal_train.max_per_img == 2000);
+  CHECK(ts.rpn_head.loss_bbox.kind == models::BoxLoss::Kind::smooth_l1);
+  CHECK(ts.rpn_head.loss_bbox.beta == 1.0 / 9);
+  const auto& stages = e.model.cascade_roi_head.stages;
+  REQUIRE(stages.size() == 3);
+  const auto spec = models::cascade_rcnn_stages(stages[0].bbox_head);
+  for (size_t s = 0; s < 3; ++s) {
+    CAPTURE(s);
+    CHECK(stages[s].loss_weight == spec[s].loss_weight);
+    CHECK(stages[s].bbox_head.reg_class_agnostic);
+    CHECK(stages[s].bbox_head.coder.stds == spec[s].bbox_head.coder.stds);
+    CHECK(stages[s].bbox_head.loss_bbox.kind == models::BoxLoss::Kind::smooth_l1);
+    CHECK(stages[s].bbox_head.loss_bbox.beta == 1.0);
+    CHECK(stages[s].train.assigner.pos_iou_thr == spec[s].train.assigner.pos_iou_thr);
+    CHECK(stages[s].train.assigner.neg_iou_thr.hi == spec[s].train.assigner.neg_iou_thr.hi);
+    CHECK(stages[s].train.assigner.min_pos_iou == spec[s].train.assigner.min_pos_iou);
+    CHECK(!stages[s].train.assigner.match_low_quality);
+    CHECK(stages[s].train.sampler.num == 512);
+    CHECK(stages[s].train.sampler.add_gt_as_proposals);
+  }
+  CHECK(e.data.train.pipeline.mode == data::MultiscaleMode::range);
+  // The stage arrays must agree in length.
+  const std::vector<std::string> two_weights{"model.roi_head.stage_loss_weights=[1.0, 0.5]"};
+  const std::string short_weights = test::error_of([&] { cfg::load_experiment(kCascadeS50, two_weights); });
+  CHECK(short_weights.find("2 weights for 3 stages") != std::string::npos);
+}
+
 TEST_CASE("the shapes config builds a small detector") {
   const cfg::Experiment e = cfg::load_experiment(kShapes);
   auto model = cfg::build_detector(e.model);
@@ -216,4 +252,18 @@ TEST_CASE("MMDetection Mask R-CNN checkpoints load strictly through the key map"
   const std::string msg = test::error_of([&] { models::load_detector_weights(*model, faster); });
   CHECK(msg.find("roi_head.mask_head.upsample.bias") != std::string::npos);
   CHECK(msg.find("roi_head.mask_head.convs.2.bn.num_batches_tracked") != std::string::npos);
+}
+
+TEST_CASE("an MMDetection Cascade R-CNN checkpoint loads strictly (roi_head.bbox_head.{0,1,2})" *
+          doctest::skip(!have_torch())) {
+  test::TempDir tmp;
+  auto model = cfg::build_detector(cfg::load_experiment(kCascadeS50).model);
+  const std::string path = random_checkpoint(tmp.dir / "cascade_s50.pth", "", "cascade_s50");
+  models::load_detector_weights(*model, path);
+  const auto state = nn::map_keys(nn::load_pth_state_dict(path), nn::KeyMap::mmdet);
+  for (const char* key : {"roi_head.bbox_head.0.fc_reg.weight", "roi_head.bbox_head.1.shared_convs.3.bn.running_mean",
+                          "roi_head.bbox_head.2.shared_fcs.0.weight", "roi_head.bbox_head.2.fc_cls.bias"}) {
+    CAPTURE(key);
+    test::check_equal(model->state_dict().at(key), state.at(key));
+  }
 }

@@ -5,7 +5,8 @@
 namespace splat::train::config {
 namespace {
 
-constexpr EnumName<std::string_view> kTypes[] = {{"faster_rcnn", "faster_rcnn"}, {"mask_rcnn", "mask_rcnn"}};
+constexpr EnumName<std::string_view> kTypes[] = {
+    {"faster_rcnn", "faster_rcnn"}, {"mask_rcnn", "mask_rcnn"}, {"cascade_rcnn", "cascade_rcnn"}};
 
 enum class Norm { none, bn, sync_bn };
 constexpr EnumName<Norm> kNorms[] = {{"none", Norm::none}, {"BN", Norm::bn}, {"SyncBN", Norm::sync_bn}};
@@ -163,6 +164,29 @@ models::MaskBranchConfig read_mask_branch(const Node& roi, const Node& rcnn_trai
   return c;
 }
 
+models::RcnnTrainConfig read_rcnn_train(const Node& t) {
+  return {.assigner = read_assigner(t.table("assigner")), .sampler = read_sampler(t.table("sampler"))};
+}
+
+// mmdet's CascadeRoIHead: one bbox_head table and one train.rcnn table per stage, and
+// stage_loss_weights, all of one length.
+std::vector<models::CascadeStageConfig> read_cascade_stages(const Node& roi, const Node& rcnn, int64_t in_channels,
+                                                            int64_t roi_feat_size, int64_t num_classes) {
+  const Node heads = roi.array("bbox_head");
+  const Node weights = roi.child("stage_loss_weights");
+  const auto w = weights.as<std::vector<double>>();
+  if (heads.size() == 0) heads.fail("needs one table per stage");
+  if (w.size() != heads.size()) weights.fail(str("has ", w.size(), " weights for ", heads.size(), " stages (bbox_head)"));
+  if (rcnn.kind() != Kind::array || rcnn.size() != heads.size())
+    rcnn.fail(str("must be an array of one table per stage (", heads.size(), ", as bbox_head)"));
+  std::vector<models::CascadeStageConfig> stages;
+  for (size_t s = 0; s < heads.size(); ++s)
+    stages.push_back({.bbox_head = read_bbox_head(heads.at(s), in_channels, roi_feat_size, num_classes),
+                      .train = read_rcnn_train(rcnn.at(s)),
+                      .loss_weight = w[s]});
+  return stages;
+}
+
 } // namespace
 
 ModelConfig read_model_config(const Node& m) {
@@ -189,9 +213,7 @@ ModelConfig read_model_config(const Node& m) {
     m.table("rpn_head").child("anchor_strides").fail("needs one stride per neck output");
 
   const Node roi = m.table("roi_head");
-  c.roi_head.bbox_roi_extractor = read_roi_extractor(roi.table("bbox_roi_extractor"));
-  c.roi_head.bbox_head = read_bbox_head(roi.table("bbox_head"), ts.neck.out_channels,
-                                        c.roi_head.bbox_roi_extractor.output_size, c.num_classes);
+  const models::RoiExtractorConfig ex = read_roi_extractor(roi.table("bbox_roi_extractor"));
 
   const Node train = m.table("train");
   const Node rpn = train.table("rpn");
@@ -199,22 +221,34 @@ ModelConfig read_model_config(const Node& m) {
   ts.rpn_train.sampler = read_sampler(rpn.table("sampler"));
   ts.rpn_train.allowed_border = rpn.require<int64_t>("allowed_border");
   ts.rpn_proposal_train = read_proposals(train.table("rpn_proposal"));
-  const Node rcnn = train.table("rcnn");
-  c.roi_head.train.assigner = read_assigner(rcnn.table("assigner"));
-  c.roi_head.train.sampler = read_sampler(rcnn.table("sampler"));
 
   const Node test = m.table("test");
   ts.rpn_proposal_test = read_proposals(test.table("rpn"));
   const Node rt = test.table("rcnn");
-  c.roi_head.test = {.score_thr = rt.require<double>("score_thr"), .nms_iou = rt.require<double>("nms_iou"),
-                     .max_per_img = rt.require<int64_t>("max_per_img")};
+  const models::RcnnTestConfig rcnn_test{.score_thr = rt.require<double>("score_thr"),
+                                         .nms_iou = rt.require<double>("nms_iou"),
+                                         .max_per_img = rt.require<int64_t>("max_per_img")};
+  if (c.type == "cascade_rcnn") {
+    c.cascade_roi_head.bbox_roi_extractor = ex;
+    c.cascade_roi_head.stages =
+        read_cascade_stages(roi, train.child("rcnn"), ts.neck.out_channels, ex.output_size, c.num_classes);
+    c.cascade_roi_head.test = rcnn_test;
+    return c;
+  }
+  const Node rcnn = train.table("rcnn");
+  c.roi_head.bbox_roi_extractor = ex;
+  c.roi_head.bbox_head = read_bbox_head(roi.table("bbox_head"), ts.neck.out_channels, ex.output_size, c.num_classes);
+  c.roi_head.train = read_rcnn_train(rcnn);
+  c.roi_head.test = rcnn_test;
   if (c.type == "mask_rcnn") c.mask = read_mask_branch(roi, rcnn, rt, ts.neck.out_channels, c.num_classes);
   return c;
 }
 
 std::shared_ptr<models::TwoStageDetector> build_detector(const ModelConfig& c) {
   std::shared_ptr<models::RoiHead> head;
-  if (c.mask)
+  if (c.type == "cascade_rcnn")
+    head = std::make_shared<models::CascadeRoiHead>(c.cascade_roi_head);
+  else if (c.mask)
     head = std::make_shared<models::MaskRoiHead>(c.roi_head, *c.mask);
   else
     head = std::make_shared<models::StandardRoiHead>(c.roi_head);

@@ -2,7 +2,7 @@
 // settings (spec sections 2 and 3), bound to the models' structs (models/detection/). Every
 // value the spec sets is required in the file; the layout mirrors MMDetection's model dict:
 //
-//   [model]                         type = "faster_rcnn" | "mask_rcnn", num_classes
+//   [model]                         type = "faster_rcnn" | "mask_rcnn" | "cascade_rcnn", num_classes
 //   [model.backbone]                depth = 50 | 101, or blocks = [b1, b2, b3, b4];
 //                                   stem_channels, base_channels, radix, reduction_factor (4:
 //                                   the only value splat's split attention implements),
@@ -29,8 +29,15 @@
 //   [model.train.rcnn]              assigner, sampler (as for the RPN); mask_size (mask_rcnn)
 //   [model.test.rpn]                nms_pre, max_per_img, nms_iou, min_bbox_size
 //   [model.test.rcnn]               score_thr, nms_iou, max_per_img; mask_thr_binary (mask_rcnn)
+//
+// Cascade R-CNN (type = "cascade_rcnn", mmdet's CascadeRoIHead) has one box head and one R-CNN
+// train setting per stage, as arrays of tables of the same keys, and the stages' loss weights:
+//   [model.roi_head]                stage_loss_weights = [w1, w2, w3]
+//   [[model.roi_head.bbox_head]]    one per stage, the keys of [model.roi_head.bbox_head]
+//   [[model.train.rcnn]]            one per stage, assigner and sampler
 #pragma once
 
+#include "models/detection/cascade_roi_head.h"
 #include "models/detection/mask_roi_head.h"
 #include "models/detection/two_stage_detector.h"
 #include "train/config/config_node.h"
@@ -42,11 +49,12 @@
 namespace splat::train::config {
 
 struct ModelConfig {
-  std::string type; // "faster_rcnn" or "mask_rcnn"
+  std::string type; // "faster_rcnn", "mask_rcnn" or "cascade_rcnn"
   int64_t num_classes = 0;
   models::TwoStageConfig two_stage;
-  models::StandardRoiHeadConfig roi_head;
-  std::optional<models::MaskBranchConfig> mask; // mask_rcnn's mask branch
+  models::StandardRoiHeadConfig roi_head;          // faster_rcnn, mask_rcnn
+  std::optional<models::MaskBranchConfig> mask;    // mask_rcnn's mask branch
+  models::CascadeRoiHeadConfig cascade_roi_head;   // cascade_rcnn
 };
 
 // Reads the [model] table (root.table("model")), marking every key it reads used.

@@ -8,26 +8,30 @@
 #include "tests/helpers.h"
 
 #include <cmath>
+#include <map>
+#include <optional>
+#include <string>
 #include <utility>
 
 namespace splat::test {
 
 class MmdetFixture {
 public:
-  explicit MmdetFixture(const std::string& path) : file_(load_safetensors(path)) {}
+  // The file is read on first use, inside a test case (a fixture may be a file-level constant).
+  explicit MmdetFixture(std::string path) : path_(std::move(path)) {}
 
   const Tensor& operator()(const std::string& name) const {
-    const auto it = file_.tensors.find(name);
-    REQUIRE_MESSAGE(it != file_.tensors.end(), "fixture has no ", name);
+    const auto it = file().tensors.find(name);
+    REQUIRE_MESSAGE(it != file().tensors.end(), "fixture has no ", name);
     return it->second;
   }
 
-  bool has(const std::string& name) const { return file_.tensors.count(name) > 0; }
+  bool has(const std::string& name) const { return file().tensors.count(name) > 0; }
 
   // The tensors whose names start with prefix, keyed by the rest of the name.
   std::map<std::string, Tensor> with_prefix(const std::string& prefix) const {
     std::map<std::string, Tensor> out;
-    for (const auto& [k, t] : file_.tensors)
+    for (const auto& [k, t] : file().tensors)
       if (k.starts_with(prefix)) out.emplace(k.substr(prefix.size()), t);
     return out;
   }
@@ -92,7 +96,12 @@ public:
   }
 
 private:
-  SafeTensors file_;
+  const SafeTensors& file() const {
+    if (!file_) file_ = load_safetensors(path_);
+    return *file_;
+  }
+  std::string path_;
+  mutable std::optional<SafeTensors> file_;
 };
 
 // Relative to the tensor's scale: float32 sums over thousands of terms, in another order.

@@ -1,10 +1,11 @@
-// A full training step of the narrow Faster and Mask R-CNN on the CPU and on the emulated CUDA
+// A full training step of the narrow Faster, Mask and Cascade R-CNN on the CPU and on the emulated CUDA
 // device: the same weights, the same batch and the same sampler seed give the same losses and
 // the same gradient for every parameter. The samplers are the spec's random ones (256 anchors
 // per image; 64 RoIs instead of 512, which keeps the emulated heads fast and still subsamples
 // the 1000 proposals), so this also checks that Philox draws the same anchors and RoIs on both
 // devices. The Mask R-CNN batch has ellipse masks in its GT boxes, held on the CPU for both
-// devices (BitmapMasks moves what the RoIs need).
+// devices (BitmapMasks moves what the RoIs need). The cascade's three stages must also sample the
+// same RoIs from the same refined boxes.
 //
 // In float64, as tests/models/test_resnest.cpp's CUDA training test: with a batch of 2 the
 // split-attention BNs normalise 2 values per channel, which amplifies float32 rounding far
@@ -13,6 +14,7 @@
 #include "autograd/engine.h"
 #include "ops/copy.h"
 #include "tests/helpers.h"
+#include "tests/models/detection/narrow_cascade_rcnn.h"
 #include "tests/models/detection/narrow_mask_rcnn.h"
 #include "tests/models/detection/tiny_detector_input.h"
 
@@ -43,6 +45,14 @@ std::shared_ptr<models::TwoStageDetector> sampling_mask_rcnn() {
   return std::make_shared<models::TwoStageDetector>(
       sampling_two_stage(), std::make_shared<models::MaskRoiHead>(sampling(test::narrow_mask_roi_head_config()),
                                                                    test::narrow_mask_branch_config()));
+}
+
+std::shared_ptr<models::TwoStageDetector> sampling_cascade_rcnn() {
+  models::TwoStageConfig c = test::narrow_cascade_two_stage_config();
+  c.rpn_train.sampler = models::RpnTrainConfig{}.sampler;
+  models::CascadeRoiHeadConfig r = test::narrow_cascade_roi_head_config();
+  for (auto& s : r.stages) s.train.sampler = {.num = 64, .pos_fraction = 0.25, .neg_pos_ub = -1, .add_gt_as_proposals = true};
+  return std::make_shared<models::TwoStageDetector>(c, std::make_shared<models::CascadeRoiHead>(r));
 }
 
 void check_training_step(std::shared_ptr<models::TwoStageDetector> (*make)(), bool with_masks, size_t num_losses,
@@ -107,6 +117,11 @@ TEST_CASE("a Faster R-CNN training step is the same on the CPU and the emulated 
 TEST_CASE("a Mask R-CNN training step is the same on the CPU and the emulated CUDA device") {
   // 6 losses (loss_mask added), and the mask head's 10 parameters on top of Faster's.
   check_training_step(sampling_mask_rcnn, /*with_masks=*/true, 6, 50);
+}
+
+TEST_CASE("a Cascade R-CNN training step is the same on the CPU and the emulated CUDA device") {
+  // 11 entries: the RPN's 2 losses and each stage's loss_cls, acc and loss_bbox.
+  check_training_step(sampling_cascade_rcnn, /*with_masks=*/false, 11, 60);
 }
 
 TEST_SUITE_END();

@@ -75,7 +75,7 @@ TEST_CASE("mmdet Faster R-CNN: training forward, targets, losses and gradients")
   }
   auto& head = dynamic_cast<models::StandardRoiHead&>(*model->roi_head);
   const auto samples = head.sample(theirs, input, nullptr);
-  const Tensor rois = models::StandardRoiHead::sampled_rois(samples);
+  const Tensor rois = models::sampled_rois(samples);
   check_equal(rois, fx("train.roi.rois"));
   const auto t = head.bbox_head->targets(samples);
   check_equal(t.labels, fx("train.roi.labels"));

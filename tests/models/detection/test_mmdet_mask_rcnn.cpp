@@ -55,7 +55,7 @@ TEST_CASE(
   auto& head = dynamic_cast<models::MaskRoiHead&>(*model->roi_head);
   const std::vector<models::Proposals> theirs = their_proposals("train");
   const auto samples = head.sample(theirs, input, nullptr);
-  check_equal(models::StandardRoiHead::sampled_rois(samples), fx()("train.roi.rois"));
+  check_equal(models::sampled_rois(samples), fx()("train.roi.rois"));
   check_equal(head.bbox_head->targets(samples).labels, fx()("train.roi.labels"));
 
   const Tensor targets = head.mask_head->targets(samples, input.targets, 28);

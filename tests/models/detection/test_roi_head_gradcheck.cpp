@@ -60,7 +60,7 @@ Case make_case(Device device) {
                    {boxes({10, 8, 40, 30}, device), ops::from_vector<int64_t>({1}, {1}, device), {}}};
   Generator gen(2);
   const auto samples = c.head->sample(proposals, input, &gen);
-  c.rois = models::StandardRoiHead::sampled_rois(samples);
+  c.rois = models::sampled_rois(samples);
   c.targets = c.head->bbox_head->targets(samples);
   return c;
 }
