@@ -2,11 +2,16 @@
 // mmdet_polygon_masks.safetensors, written by scripts/fixtures/mmdet_polygon_masks.py), bit for
 // bit, plus hand-worked targets, mmdet's polygon filter and agreement with the bitmap path.
 #include "core/safetensors.h"
+#include "data/image.h"
+#include "data/loader.h"
 #include "data/polygon_masks.h"
 #include "data/transforms.h"
 #include "tests/helpers.h"
+#include "tests/temp_dir.h"
 
 #include <doctest/doctest.h>
+
+#include <numeric>
 
 using namespace splat;
 using namespace splat::data;
@@ -140,4 +145,61 @@ TEST_CASE("polygon masks: bad input names the problem") {
   CHECK_THROWS_WITH_ALL(crop_and_resize(m, std::span(&box, 1), std::vector<int64_t>{}, 28),
                         "1 boxes but 0");
   CHECK_THROWS_WITH_ALL(resize_polygons(m, 0, 5), "resize_polygons", "positive");
+}
+
+TEST_CASE("load_coco_sample: polygons kept, RLE objects and degenerate polygons become ignored") {
+  test::TempDir dir("splat_polygon_masks");
+  Tensor image = Tensor::empty({20, 30, 3}, DType::u8);
+  std::fill_n(image.data<uint8_t>(), 20 * 30 * 3, uint8_t{90});
+  write_png(dir.path("a.png"), image);
+  // 1: a square; 2: only 2-point polygons (pycocotools would read them as boxes); 3: a non-crowd
+  // RLE; 4: a crowd RLE; 5: a triangle plus a 2-point polygon that mmdet drops.
+  const std::string json =
+      R"({"images": [{"id": 7, "file_name": "a.png", "height": 20, "width": 30}],
+    "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}],
+    "annotations": [
+      {"id": 1, "image_id": 7, "category_id": 1, "bbox": [2, 2, 8, 8], "area": 64,
+       "segmentation": [[2, 2, 10, 2, 10, 10, 2, 10]]},
+      {"id": 2, "image_id": 7, "category_id": 1, "bbox": [1, 1, 4, 4], "area": 16,
+       "segmentation": [[1, 2, 3, 4], [1, 2, 5, 5]]},
+      {"id": 3, "image_id": 7, "category_id": 2, "bbox": [0, 0, 2, 3], "area": 6,
+       "segmentation": {"size": [20, 30], "counts": [0, 3, 17, 3, 577]}},
+      {"id": 4, "image_id": 7, "category_id": 2, "bbox": [0, 0, 2, 3], "area": 6, "iscrowd": 1,
+       "segmentation": {"size": [20, 30], "counts": [0, 3, 17, 3, 577]}},
+      {"id": 5, "image_id": 7, "category_id": 2, "bbox": [12, 4, 10, 10], "area": 50,
+       "segmentation": [[12, 4, 22, 4, 22, 14], [1, 1, 2, 2]]}]})";
+  const CocoDataset coco = CocoDataset::parse(json, "ann.json");
+
+  const Sample p = load_coco_sample(coco, 0, dir.path(""), MaskFormat::polygons);
+  REQUIRE(p.target.polygons.has_value());
+  CHECK(!p.target.masks.defined());
+  CHECK(p.target.polygons->height == 20);
+  CHECK(p.target.polygons->width == 30);
+  CHECK(
+      p.target.polygons->instances ==
+      std::vector<std::vector<Polygon>>{{{2, 2, 10, 2, 10, 10, 2, 10}}, {{12, 4, 22, 4, 22, 14}}});
+  CHECK(test::to_vector<int64_t>(p.target.labels) == std::vector<int64_t>{0, 1});
+  // Ignore regions in annotation order: the degenerate polygons, the RLE object, the crowd.
+  CHECK(test::to_vector<float>(p.target.ignore_boxes) ==
+        std::vector<float>{1, 1, 5, 5, 0, 0, 2, 3, 0, 0, 2, 3});
+
+  const Sample b = load_coco_sample(coco, 0, dir.path(""), MaskFormat::bitmaps);
+  CHECK(!b.target.polygons.has_value());
+  REQUIRE(b.target.masks.shape() == Shape{3, 20, 30});
+  CHECK(test::to_vector<int64_t>(b.target.labels) == std::vector<int64_t>{0, 1, 1});
+  CHECK(test::to_vector<float>(b.target.ignore_boxes) ==
+        std::vector<float>{1, 1, 5, 5, 0, 0, 2, 3});
+  // The bitmaps are the polygons rasterised (the first and the last) and the RLE decoded.
+  const auto bits = test::to_vector<uint8_t>(b.target.masks);
+  const auto poly_bits = test::to_vector<uint8_t>(polygons_to_bitmaps(*p.target.polygons));
+  CHECK(std::equal(poly_bits.begin(), poly_bits.begin() + 600, bits.begin()));
+  CHECK(std::equal(poly_bits.begin() + 600, poly_bits.end(), bits.begin() + 1200));
+  CHECK(std::accumulate(bits.begin() + 600, bits.begin() + 1200, 0) == 6);
+
+  // The pipeline carries the polygons: resized with the image, the size padded.
+  const Sample t = TestPipeline(TestPipelineConfig{.scale = {60, 40}})(p, {});
+  REQUIRE(t.target.polygons.has_value());
+  CHECK(t.target.polygons->height == 64);
+  CHECK(t.target.polygons->width == 64);
+  CHECK(t.target.polygons->instances[0][0] == Polygon{4, 4, 20, 4, 20, 20, 4, 20});
 }

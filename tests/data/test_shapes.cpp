@@ -411,7 +411,7 @@ TEST_CASE("load_coco_sample: boxes, labels, masks and ignore boxes from the anno
   const CocoDataset& coco = *disk.coco;
   int ignored = 0;
   for (size_t i = 0; i < coco.images().size(); ++i) {
-    const Sample s = load_coco_sample(coco, i, disk.images(), true);
+    const Sample s = load_coco_sample(coco, i, disk.images(), MaskFormat::bitmaps);
     const CocoImage& im = coco.images()[i];
     CHECK(s.image.shape() == Shape{im.height, im.width, 3});
     CHECK(s.meta.file_name == im.file_name);
@@ -442,13 +442,13 @@ TEST_CASE("load_coco_sample: boxes, labels, masks and ignore boxes from the anno
     CHECK(s.target.boxes.shape() == Shape{static_cast<int64_t>(obj), 4});
     CHECK(s.target.masks.shape() == Shape{static_cast<int64_t>(obj), im.height, im.width});
     CHECK(s.target.ignore_boxes.shape() == Shape{static_cast<int64_t>(ign), 4});
-    CHECK(!load_coco_sample(coco, i, disk.images(), false).target.masks.defined());
+    CHECK(!load_coco_sample(coco, i, disk.images(), MaskFormat::none).target.masks.defined());
   }
   CHECK(ignored > 0);
-  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 99, disk.images(), false), "image index 99");
+  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 99, disk.images(), MaskFormat::none), "image index 99");
   // The image on disk must have the annotated size.
   write_png(disk.images("000001.jpg"), blank(5, 7));
-  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 0, disk.images(), false), "000001.jpg", "5x7",
+  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 0, disk.images(), MaskFormat::none), "000001.jpg", "5x7",
                         str(coco.images()[0].height, "x", coco.images()[0].width));
 }
 
@@ -457,7 +457,7 @@ TEST_CASE("CocoSampleDataset + Loader: train pipeline batches identical for 1 an
   const auto& coco = disk.coco;
   auto pipeline = std::make_shared<const TrainPipeline>(TrainPipelineConfig{
       .scales = {{96, 48}, {96, 64}}, .mode = MultiscaleMode::range, .flip_prob = 0.5});
-  const CocoSampleDataset data(coco, disk.images(), training_images(*coco), pipeline, 7, true);
+  const CocoSampleDataset data(coco, disk.images(), training_images(*coco), pipeline, 7, MaskFormat::bitmaps);
   CHECK(data.describe(0) == disk.images("000001.jpg"));
   GroupedBatchSampler sampler(data.aspect_ratio_flags(), 2, 0, 1, 3);
   sampler.set_epoch(1);
@@ -486,7 +486,7 @@ TEST_CASE("CocoSampleDataset + Loader: train pipeline batches identical for 1 an
 TEST_CASE("CocoSampleDataset + Loader: a corrupt image is an error naming it, or skipped") {
   const ShapesOnDisk disk(6, 4);
   auto pipeline = std::make_shared<const TestPipeline>(TestPipelineConfig{.scale = {64, 48}});
-  const CocoSampleDataset data(disk.coco, disk.images(), {0, 1, 2, 3}, pipeline, 0, false);
+  const CocoSampleDataset data(disk.coco, disk.images(), {0, 1, 2, 3}, pipeline, 0, MaskFormat::none);
   // Truncate image 3 to a third of its bytes.
   const std::string victim = disk.images("000003.jpg");
   const std::string bytes = read_text(victim);

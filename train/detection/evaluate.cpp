@@ -15,7 +15,7 @@
 
 namespace splat::train {
 
-std::unique_ptr<data::CocoSampleDataset> make_val_dataset(const config::DataConfig& data, bool with_masks) {
+std::unique_ptr<data::CocoSampleDataset> make_val_dataset(const config::DataConfig& data, data::MaskFormat masks) {
   const config::SplitFiles& files = data.dataset.val;
   SPLAT_CHECK(std::filesystem::is_regular_file(files.annotations), files.annotations,
               ": no such annotation file (the val split of data.dataset, or --data)");
@@ -25,13 +25,13 @@ std::unique_ptr<data::CocoSampleDataset> make_val_dataset(const config::DataConf
   std::iota(images.begin(), images.end(), size_t{0});
   return std::make_unique<data::CocoSampleDataset>(
       coco, files.images, std::move(images), std::make_shared<const data::TestPipeline>(data.test.pipeline),
-      data.seed, with_masks);
+      data.seed, masks);
 }
 
 DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const config::Experiment& exp,
                                      Device device, const EvalProgress& progress) {
   const auto start = std::chrono::steady_clock::now();
-  const std::unique_ptr<data::CocoSampleDataset> dataset = make_val_dataset(exp.data, false);
+  const std::unique_ptr<data::CocoSampleDataset> dataset = make_val_dataset(exp.data, data::MaskFormat::none);
   const data::CocoDataset& coco = dataset->coco();
   const DatasetClasses classes = dataset_classes(exp.data.dataset, exp.model.num_classes, exp.path);
   const size_t count = dataset->size();

@@ -28,7 +28,7 @@ struct DetectorEvaluation {
 
 // Every image of the val split (annotated or not) in file order, through the test pipeline, as
 // evaluation reads it. The annotation file and image folder must exist (errors name them).
-std::unique_ptr<data::CocoSampleDataset> make_val_dataset(const config::DataConfig& data, bool with_masks);
+std::unique_ptr<data::CocoSampleDataset> make_val_dataset(const config::DataConfig& data, data::MaskFormat masks);
 
 // Called after each batch with the images done so far and the split's total (for progress).
 using EvalProgress = std::function<void(int64_t done, int64_t total)>;
