@@ -3,7 +3,8 @@
 // batches of data.test.batch_size (in file order; padded together as mmdet's collate pads them),
 // predict() returns each image's detections in its own pixels, the detections become a COCO
 // results file (coco_results.h) and COCO evaluation (train/eval/coco_eval.h) scores that text,
-// exactly what pycocotools would read from the written file.
+// exactly what pycocotools would read from the written file: bbox, and segm as well when the
+// detector returns masks (mmdet's CocoMetric with metric=['bbox', 'segm']).
 #pragma once
 
 #include "core/device.h"
@@ -15,12 +16,22 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace splat::train {
 
-struct DetectorEvaluation {
+struct CocoScores {
   CocoEvalResult bbox;
+  std::optional<CocoEvalResult> segm; // when the detections carry masks
+};
+
+// COCO evaluation of coco_results_json's text against the annotations: bbox, and segm when
+// with_masks (the results then hold a segmentation for every detection).
+CocoScores score_coco_results(const data::CocoDataset& gt, const std::string& results_json,
+                              bool with_masks);
+
+struct DetectorEvaluation : CocoScores {
   std::string results_json; // the COCO results of every val image
   int64_t images = 0, detections = 0;
   double seconds = 0; // predicting and evaluating

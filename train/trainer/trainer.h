@@ -43,7 +43,8 @@ struct TrainSummary {
   int64_t iterations = 0;          // done in all, including those before a resume
   std::vector<double> losses;      // the total loss of every iteration this call ran
   std::string last_checkpoint;
-  std::optional<CocoEvalResult> evaluation; // the last epoch-end evaluation, if any ran
+  std::optional<CocoEvalResult> evaluation; // the last epoch-end evaluation (bbox), if any ran
+  std::optional<CocoEvalResult> segm_evaluation; // its segm scores, for detectors with masks
   double seconds = 0;
 };
 
