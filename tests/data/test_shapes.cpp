@@ -200,6 +200,21 @@ TEST_CASE("draw_detections: class-coloured boxes tagged with name and score, bes
   CHECK(count_color(none, {0, 0, 0}) == 60 * 80);
   CHECK_THROWS_WITH_ALL(draw_detections(img, boxes, labels, ops::from_vector<float>({0.5f}, {1}), {}),
                         "draw_detections", "[1]", "K detections");
+
+  // Masks: blended in the box's colour, translucent, under the boxes.
+  Tensor masks = Tensor::empty({2, 60, 80}, DType::u8);
+  std::fill_n(masks.data<uint8_t>(), masks.numel(), uint8_t{0});
+  masks.data<uint8_t>()[30 * 80 + 20] = 1;          // first detection, inside its box
+  masks.data<uint8_t>()[60 * 80 + 35 * 80 + 50] = 1; // second detection
+  const Tensor with = draw_detections(img, boxes, labels, scores, {}, ops::to(masks, DType::b8));
+  const auto blended = [](uint8_t c) { return static_cast<uint8_t>(std::lround(0.45 * c)); };
+  CHECK(pixel(with, 30, 20)[0] == blended(low.r));
+  CHECK(pixel(with, 30, 20)[1] == blended(low.g));
+  CHECK(pixel(with, 35, 50)[2] == blended(high.b));
+  CHECK(pixel(with, 31, 20)[0] == 0); // outside the masks
+  CHECK(pixel(with, 30, 10)[0] == high.r); // boxes are drawn over the masks
+  CHECK_THROWS_WITH_ALL(draw_detections(img, boxes, labels, scores, {}, Tensor::empty({1, 60, 80}, DType::u8)),
+                        "draw_detections: masks", "(2, 60, 80)");
 }
 
 TEST_CASE("palette_color: distinct neighbours, cyclic") {
