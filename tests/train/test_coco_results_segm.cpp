@@ -110,6 +110,15 @@ TEST_CASE("coco results: masks as escaped RLE strings that score as pycocotools 
     CHECK(scores.segm->stats[i++] == doctest::Approx(x.get_double()).epsilon(1e-12));
   }
   CHECK_FALSE(score_coco_results(gt, text, false).segm.has_value());
+  // What the trainer logs: mmdet's names, bbox then segm.
+  const auto metrics = coco_metric_values(scores);
+  REQUIRE(metrics.size() == 12);
+  CHECK(metrics[0].first == "coco/bbox_mAP");
+  CHECK(metrics[5].first == "coco/bbox_mAP_l");
+  CHECK(metrics[6] == std::pair<std::string, double>{"coco/segm_mAP", scores.segm->stats[0]});
+  CHECK(metrics[7] == std::pair<std::string, double>{"coco/segm_mAP_50", scores.segm->stats[1]});
+  CHECK(metrics[11].first == "coco/segm_mAP_l");
+  CHECK(coco_metric_values(score_coco_results(gt, text, false)).size() == 6);
 
   // The segmentation sits after the bbox, with the mask's size.
   CHECK(text.find("], \"segmentation\": {\"size\": [") != std::string::npos);

@@ -39,6 +39,17 @@ CocoScores score_coco_results(const data::CocoDataset& gt, const std::string& re
   return out;
 }
 
+std::vector<std::pair<std::string, double>> coco_metric_values(const CocoScores& s) {
+  static const char* const kNames[] = {"mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"};
+  std::vector<std::pair<std::string, double>> out;
+  const auto add = [&](const char* type, const CocoEvalResult& r) {
+    for (size_t i = 0; i < 6; ++i) out.emplace_back(str("coco/", type, "_", kNames[i]), r.stats[i]);
+  };
+  add("bbox", s.bbox);
+  if (s.segm) add("segm", *s.segm);
+  return out;
+}
+
 DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const config::Experiment& exp,
                                      Device device, const EvalProgress& progress) {
   const auto start = std::chrono::steady_clock::now();

@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace splat::train {
 
@@ -30,6 +32,10 @@ struct CocoScores {
 // with_masks (the results then hold a segmentation for every detection).
 CocoScores score_coco_results(const data::CocoDataset& gt, const std::string& results_json,
                               bool with_masks);
+
+// The logged metrics under mmdet's CocoMetric names: coco/bbox_mAP (AP), coco/bbox_mAP_50,
+// _mAP_75, _mAP_s, _mAP_m, _mAP_l, then the same six as coco/segm_... when there are segm scores.
+std::vector<std::pair<std::string, double>> coco_metric_values(const CocoScores& scores);
 
 struct DetectorEvaluation : CocoScores {
   std::string results_json; // the COCO results of every val image

@@ -72,19 +72,6 @@ private:
   std::deque<std::vector<std::pair<std::string, double>>> rows_;
 };
 
-// mmdet's CocoMetric names: bbox_mAP (AP), bbox_mAP_50, bbox_mAP_75, bbox_mAP_s, _m, _l, then
-// the same with segm_ when the detector returns masks.
-std::vector<std::pair<std::string, double>> coco_metric_values(const CocoScores& s) {
-  static const char* const kNames[] = {"mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"};
-  std::vector<std::pair<std::string, double>> out;
-  const auto add = [&](const char* type, const CocoEvalResult& r) {
-    for (size_t i = 0; i < 6; ++i) out.emplace_back(str("coco/", type, "_", kNames[i]), r.stats[i]);
-  };
-  add("bbox", s.bbox);
-  if (s.segm) add("segm", *s.segm);
-  return out;
-}
-
 // The epoch-end evaluation on the val split: pycocotools' table (one per IoU type, as mmdet's
 // CocoMetric prints them), then mmengine's Epoch(val) line.
 template <class Log>
