@@ -498,6 +498,65 @@ TEST_CASE("CocoSampleDataset + Loader: train pipeline batches identical for 1 an
   }
 }
 
+TEST_CASE("CocoSampleDataset + Loader: polygon masks ride the train pipeline like the bitmaps") {
+  const ShapesOnDisk disk(5, 10);
+  auto pipeline = std::make_shared<const TrainPipeline>(TrainPipelineConfig{
+      .scales = {{96, 48}, {96, 64}}, .mode = MultiscaleMode::range, .flip_prob = 0.5});
+  const std::vector<size_t> images = training_images(*disk.coco);
+  const CocoSampleDataset polys(disk.coco, disk.images(), images, pipeline, 7, MaskFormat::polygons);
+  const CocoSampleDataset bits(disk.coco, disk.images(), images, pipeline, 7, MaskFormat::bitmaps);
+  GroupedBatchSampler sampler(polys.aspect_ratio_flags(), 2, 0, 1, 3);
+  const auto batches = sampler.batches();
+  // The polygons stay on the host while the loader moves the tensors to the device.
+  Loader p_loader(polys, batches, 0, {.workers = 2, .device = Device::cuda(0)});
+  Loader b_loader(bits, batches, 0, {.workers = 2});
+  size_t objects = 0, flipped = 0, set = 0, differ = 0;
+  while (auto pb = p_loader.next()) {
+    const auto bb = b_loader.next();
+    REQUIRE(bb.has_value());
+    for (size_t i = 0; i < pb->targets.size(); ++i) {
+      const Target& pt = pb->targets[i];
+      const Target& bt = bb->targets[i];
+      REQUIRE(pt.polygons.has_value());
+      CHECK(!pt.masks.defined());
+      CHECK(pt.polygons->height == pb->metas[i].pad_h);
+      CHECK(pt.polygons->width == pb->metas[i].pad_w);
+      // Shapes objects all have polygons, so both formats keep the same objects.
+      REQUIRE(static_cast<int64_t>(pt.polygons->instances.size()) == bt.masks.size(0));
+      objects += pt.polygons->instances.size();
+      flipped += pb->metas[i].flipped;
+      const auto a = to_vector<uint8_t>(polygons_to_bitmaps(*pt.polygons));
+      const auto b = to_vector<uint8_t>(bt.masks);
+      REQUIRE(a.size() == b.size());
+      const int64_t h = bt.masks.size(1), w = bt.masks.size(2);
+      const auto r = static_cast<int64_t>(
+          std::ceil(std::max(pb->metas[i].scale_w, pb->metas[i].scale_h)) + 1);
+      for (size_t k = 0; k < a.size(); ++k) {
+        set += b[k];
+        const int64_t y = static_cast<int64_t>(k) % (h * w) / w, x = static_cast<int64_t>(k) % w;
+        // Polygons reaching past the image are not cut at its edge, so they may cover padding
+        // (as mmdet's; RoIs lie inside the image, so targets never see it).
+        if (a[k] == b[k] || y >= pb->metas[i].img_h || x >= pb->metas[i].img_w) continue;
+        ++differ;
+        // A pixel the two disagree on lies on the bitmap's boundary: within r pixels the
+        // bitmap holds the polygon's value (nearest resampling shifts edges by up to a source
+        // pixel, scale pixels here, the rasteriser by up to one).
+        const size_t plane = k - static_cast<size_t>(y * w + x);
+        bool near = false;
+        for (int64_t yy = std::max<int64_t>(y - r, 0); yy <= std::min(y + r, h - 1); ++yy)
+          for (int64_t xx = std::max<int64_t>(x - r, 0); xx <= std::min(x + r, w - 1); ++xx)
+            near = near || b[plane + static_cast<size_t>(yy * w + xx)] == a[k];
+        CHECK_MESSAGE(near, "pixel (", y, ", ", x, ") of object ", plane / static_cast<size_t>(h * w),
+                      " is off the boundary");
+      }
+    }
+  }
+  CHECK(objects > 10);
+  CHECK(flipped > 0);
+  CHECK(differ > 0); // the paths do differ on rims
+  CHECK(differ < set);
+}
+
 TEST_CASE("CocoSampleDataset + Loader: a corrupt image is an error naming it, or skipped") {
   const ShapesOnDisk disk(6, 4);
   auto pipeline = std::make_shared<const TestPipeline>(TestPipelineConfig{.scale = {64, 48}});
