@@ -13,6 +13,18 @@
 namespace splat::data {
 namespace {
 
+// How opaque a blended mask is: the picture stays visible under it.
+constexpr double kMaskAlpha = 0.45;
+
+// Plane k of contiguous (K, H, W) one-byte masks (u8 or bool) as a new (H, W) u8 tensor.
+Tensor mask_plane(const Tensor& masks, int64_t k) {
+  const int64_t hw = masks.size(1) * masks.size(2);
+  Tensor m = Tensor::empty({masks.size(1), masks.size(2)}, DType::u8);
+  std::memcpy(m.raw_data(), static_cast<const uint8_t*>(masks.raw_data()) + k * hw,
+              static_cast<size_t>(hw));
+  return m;
+}
+
 // Checks the image convention of this file and returns the pixel pointer.
 uint8_t* pixels(const char* op, const Tensor& image) {
   SPLAT_CHECK(image.device().is_cpu() && image.dtype() == DType::u8 && image.dim() == 3 &&
@@ -219,7 +231,7 @@ Tensor render_sample(const Sample& sample, const std::vector<std::string>& class
         std::memcpy(m.data<uint8_t>() + y * w,
                     masks.data<uint8_t>() + (k * masks.size(1) + y) * masks.size(2),
                     static_cast<size_t>(mw));
-      blend_mask(out, m, palette_color(k), 0.45);
+      blend_mask(out, m, palette_color(k), kMaskAlpha);
     }
   }
   const Rgb grey{160, 160, 160};
@@ -240,7 +252,8 @@ Tensor render_sample(const Sample& sample, const std::vector<std::string>& class
 }
 
 Tensor draw_detections(const Tensor& image, const Tensor& boxes, const Tensor& labels,
-                       const Tensor& scores, const std::vector<std::string>& class_names) {
+                       const Tensor& scores, const std::vector<std::string>& class_names,
+                       const Tensor& masks) {
   check_cpu_tensor("draw_detections", "image", image, DType::u8, 3);
   check_cpu_tensor("draw_detections", "boxes", boxes, DType::f32, 2);
   check_cpu_tensor("draw_detections", "labels", labels, DType::i64, 1);
@@ -260,6 +273,17 @@ Tensor draw_detections(const Tensor& image, const Tensor& boxes, const Tensor& l
   std::iota(order.begin(), order.end(), int64_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](int64_t i, int64_t j) { return s.data<float>()[i] < s.data<float>()[j]; });
+  if (masks.defined()) {
+    SPLAT_CHECK(masks.device().is_cpu() && (masks.dtype() == DType::u8 || masks.dtype() == DType::b8) &&
+                    masks.dim() == 3 && masks.size(0) == n && masks.size(1) == out.size(0) &&
+                    masks.size(2) == out.size(1),
+                "draw_detections: masks must be CPU u8 or bool (", n, ", ", out.size(0), ", ",
+                out.size(1), "), got ", dtype_name(masks.dtype()), " ", shape_str(masks.shape()));
+    const Tensor m = contiguous_cpu(masks);
+    for (const int64_t k : order)
+      blend_mask(out, mask_plane(m, k), palette_color(std::max<int64_t>(l.data<int64_t>()[k], 0)),
+                 kMaskAlpha);
+  }
   for (const int64_t k : order) {
     const int64_t label = l.data<int64_t>()[k];
     const bool named = label >= 0 && label < static_cast<int64_t>(class_names.size());

@@ -60,8 +60,11 @@ Tensor render_sample(const Sample& sample, const std::vector<std::string>& class
 
 // A copy of the u8 (H, W, 3) image with detections drawn: box k of boxes (K, 4) f32 x1 y1 x2 y2
 // in the image's pixels, outlined in its class's palette colour and tagged
-// "class_names[label] 0.87" (the number when the label is out of range).
+// "class_names[label] 0.87" (the number when the label is out of range). masks: undefined, or
+// (K, H, W) u8/bool over the image, each blended translucently in its box's colour under the
+// boxes (Mask R-CNN's detections).
 Tensor draw_detections(const Tensor& image, const Tensor& boxes, const Tensor& labels,
-                       const Tensor& scores, const std::vector<std::string>& class_names);
+                       const Tensor& scores, const std::vector<std::string>& class_names,
+                       const Tensor& masks = Tensor());
 
 } // namespace splat::data

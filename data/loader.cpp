@@ -45,7 +45,7 @@ Tensor boxes_tensor(const std::vector<BoxXywh>& xywh) {
 } // namespace
 
 Sample load_coco_sample(const CocoDataset& coco, size_t image_index, const std::string& image_root,
-                        bool with_masks) {
+                        MaskFormat masks) {
   SPLAT_CHECK(image_index < coco.images().size(), "load_coco_sample: image index ", image_index,
               " out of range for ", coco.name(), " with ", coco.images().size(), " images");
   const CocoImage& info = coco.images()[image_index];
@@ -63,34 +63,47 @@ Sample load_coco_sample(const CocoDataset& coco, size_t image_index, const std::
 
   std::vector<BoxXywh> objects, ignores;
   std::vector<int64_t> labels;
-  std::vector<size_t> object_anns;
+  std::vector<Rle> rles;           // MaskFormat::bitmaps: one per object
+  PolygonMasks polygons{h, w, {}}; // MaskFormat::polygons
   for (uint32_t a : coco.annotations_of(image_index)) {
     const CocoAnnotation& ann = coco.annotations()[a];
-    switch (annotation_role(coco, a)) {
-    case AnnotationRole::skipped: break;
-    case AnnotationRole::ignore_box: ignores.push_back(ann.bbox); break;
-    case AnnotationRole::object:
-      objects.push_back(ann.bbox);
-      labels.push_back(ann.label);
-      object_anns.push_back(a);
-      break;
+    const AnnotationRole role = annotation_role(coco, a);
+    if (role == AnnotationRole::skipped) continue;
+    if (role == AnnotationRole::ignore_box) {
+      ignores.push_back(ann.bbox);
+      continue;
     }
+    if (masks != MaskFormat::none) {
+      SPLAT_CHECK(coco.has_segmentation(a), coco.name(), ": annotation id ", ann.id, " of image ",
+                  info.file_name, " has no segmentation, but masks were requested");
+      Segmentation seg = coco.segmentation(a);
+      std::optional<std::vector<Polygon>> kept;
+      if (!seg.rle) kept = valid_polygons(seg.polygons);
+      const bool usable = seg.rle ? masks == MaskFormat::bitmaps : kept.has_value();
+      if (!usable) {
+        ignores.push_back(ann.bbox);
+        continue;
+      }
+      if (masks == MaskFormat::polygons)
+        polygons.instances.push_back(std::move(*kept));
+      else
+        rles.push_back(seg.rle ? std::move(*seg.rle) : rle_from_polygons(*kept, h, w));
+    }
+    objects.push_back(ann.bbox);
+    labels.push_back(ann.label);
   }
   s.target.boxes = boxes_tensor(objects);
   s.target.ignore_boxes = boxes_tensor(ignores);
   s.target.labels = Tensor::empty({static_cast<int64_t>(labels.size())}, DType::i64);
   std::copy(labels.begin(), labels.end(), s.target.labels.data<int64_t>());
-  if (with_masks) {
-    s.target.masks = Tensor::empty({static_cast<int64_t>(object_anns.size()), h, w}, DType::u8);
+  if (masks == MaskFormat::bitmaps) {
+    s.target.masks = Tensor::empty({static_cast<int64_t>(rles.size()), h, w}, DType::u8);
     uint8_t* m = s.target.masks.data<uint8_t>();
-    for (size_t i = 0; i < object_anns.size(); ++i) {
-      const size_t a = object_anns[i];
-      SPLAT_CHECK(coco.has_segmentation(a), coco.name(), ": annotation id ",
-                  coco.annotations()[a].id, " of image ", info.file_name,
-                  " has no segmentation, but masks were requested");
-      rle_decode_into(coco.rle(a), std::span<uint8_t>(m + i * h * w, static_cast<size_t>(h * w)));
-    }
+    // CocoDataset checked every RLE's counts and size against its image when parsing.
+    for (size_t i = 0; i < rles.size(); ++i)
+      rle_decode_into(rles[i], std::span<uint8_t>(m + i * h * w, static_cast<size_t>(h * w)));
   }
+  if (masks == MaskFormat::polygons) s.target.polygons = std::move(polygons);
   s.meta.file_name = info.file_name;
   s.meta.image_id = info.id;
   s.meta.ori_h = s.meta.img_h = s.meta.pad_h = h;
@@ -101,10 +114,10 @@ Sample load_coco_sample(const CocoDataset& coco, size_t image_index, const std::
 CocoSampleDataset::CocoSampleDataset(std::shared_ptr<const CocoDataset> coco,
                                      std::string image_root, std::vector<size_t> image_indices,
                                      std::shared_ptr<const Pipeline> pipeline, uint64_t seed,
-                                     bool with_masks)
+                                     MaskFormat masks)
     : coco_(std::move(coco)), image_root_(std::move(image_root)),
       image_indices_(std::move(image_indices)), pipeline_(std::move(pipeline)), seed_(seed),
-      with_masks_(with_masks) {
+      masks_(masks) {
   SPLAT_CHECK(coco_ != nullptr && pipeline_ != nullptr,
               "CocoSampleDataset: the dataset and the pipeline must be given");
   for (size_t i : image_indices_)
@@ -113,7 +126,7 @@ CocoSampleDataset::CocoSampleDataset(std::shared_ptr<const CocoDataset> coco,
 }
 
 Sample CocoSampleDataset::get(size_t index, int64_t epoch) const {
-  Sample raw = load_coco_sample(*coco_, image_index(index), image_root_, with_masks_);
+  Sample raw = load_coco_sample(*coco_, image_index(index), image_root_, masks_);
   return (*pipeline_)(std::move(raw), SampleKey{seed_, static_cast<uint64_t>(epoch), index});
 }
 

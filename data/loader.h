@@ -4,8 +4,8 @@
 //   get() is called from several worker threads at once, so it must not mutate shared state.
 // - CocoSampleDataset: the glue from a COCO annotation file to Samples: read the image, convert
 //   the annotations (boxes x1y1x2y2 from xywh as mmdet: x2 = x + w, no -1; contiguous labels;
-//   bitmap masks from polygons or RLE; iscrowd annotations become ignore boxes), then apply the
-//   pipeline (data/transforms.h) with its per-(epoch, index) random stream.
+//   masks as bitmaps or polygons (MaskFormat); iscrowd annotations become ignore boxes), then apply
+//   the pipeline (data/transforms.h) with its per-(epoch, index) random stream.
 // - Loader: one epoch over a list of batches (from data/sampler.h). N worker threads claim the
 //   samples in batch order, load them and, for a batch's last sample, collate (data/batch.h) it;
 //   finished batches wait in a reorder buffer and next() hands them out strictly in order. At
@@ -59,14 +59,24 @@ public:
   virtual std::string describe(size_t index) const = 0;
 };
 
+// How instance masks are loaded, as mmdet 3.3's LoadAnnotations(with_mask=True, poly2mask):
+// either way an annotation's polygons with an odd number of coordinates or fewer than 3 points are
+// dropped and an object with none left becomes an ignore box (mmdet's ignore_flag; its fake
+// mask never reaches a loss).
+enum class MaskFormat {
+  none,
+  bitmaps,  // poly2mask=True: (n, H, W) u8 from the polygons' union or the RLE
+  polygons, // poly2mask=False: PolygonMasks; an object given as an RLE becomes an ignore box
+};
+
 // Reads image `image_index` of coco from image_root/file_name and converts its annotations,
 // without any transform: image (H, W, 3) u8, boxes (n, 4) f32 x1y1x2y2, labels (n) i64,
-// masks (n, H, W) u8 when with_masks (else undefined), ignore_boxes (k, 4) f32 from iscrowd
-// annotations; meta with ori/img/pad sizes equal to the image's, scale 1, not flipped.
-// Image read errors are rethrown as CorruptImageError; a size that differs from the annotation
-// file's height/width is an Error naming both.
+// masks as `masks` says (Target.masks or Target.polygons), ignore_boxes (k, 4) f32 from iscrowd
+// annotations (and objects whose mask is unusable, see MaskFormat); meta with ori/img/pad sizes
+// equal to the image's, scale 1, not flipped. Image read errors are rethrown as CorruptImageError;
+// a size that differs from the annotation file's height/width is an Error naming both.
 Sample load_coco_sample(const CocoDataset& coco, size_t image_index, const std::string& image_root,
-                        bool with_masks);
+                        MaskFormat masks);
 
 // Samples of selected images of a COCO dataset, through a pipeline (TrainPipeline or
 // TestPipeline) keyed by SampleKey{seed, epoch, dataset index}.
@@ -76,7 +86,7 @@ public:
   // training_images(coco)); dataset index i is image image_indices[i].
   CocoSampleDataset(std::shared_ptr<const CocoDataset> coco, std::string image_root,
                     std::vector<size_t> image_indices, std::shared_ptr<const Pipeline> pipeline,
-                    uint64_t seed, bool with_masks);
+                    uint64_t seed, MaskFormat masks);
   size_t size() const override { return image_indices_.size(); }
   Sample get(size_t index, int64_t epoch) const override;
   std::string describe(size_t index) const override;
@@ -92,7 +102,7 @@ private:
   std::vector<size_t> image_indices_;
   std::shared_ptr<const Pipeline> pipeline_;
   uint64_t seed_;
-  bool with_masks_;
+  MaskFormat masks_;
 };
 
 enum class OnCorrupt { fail, skip_with_warning };

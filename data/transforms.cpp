@@ -50,6 +50,16 @@ void check_target(std::string_view op, const Target& t, int64_t h, int64_t w) {
                 t.boxes.defined() ? shape_str(t.boxes.shape()) : std::string("(undefined)"),
                 " count different objects");
   }
+  if (t.polygons) {
+    SPLAT_CHECK(t.polygons->height == h && t.polygons->width == w, op, ": target.polygons of ",
+                t.polygons->height, " x ", t.polygons->width, " do not match the image size ", h,
+                " x ", w);
+    SPLAT_CHECK(t.boxes.defined() &&
+                    static_cast<int64_t>(t.polygons->instances.size()) == t.boxes.size(0),
+                op, ": target.polygons has ", t.polygons->instances.size(),
+                " instances but target.boxes is ",
+                t.boxes.defined() ? shape_str(t.boxes.shape()) : std::string("(undefined)"));
+  }
 }
 
 // ---- Shared tensor kernels ----------------------------------------------------------------------
@@ -60,7 +70,8 @@ template <class F> Tensor map_boxes(const Tensor& boxes, F f) {
   const Tensor in = contiguous_cpu(boxes);
   Tensor out = Tensor::empty(boxes.shape(), DType::f32);
   float* b = out.data<float>();
-  if (in.numel() > 0) std::memcpy(b, in.data<float>(), static_cast<size_t>(in.numel()) * sizeof(float));
+  if (in.numel() > 0)
+    std::memcpy(b, in.data<float>(), static_cast<size_t>(in.numel()) * sizeof(float));
   for (int64_t i = 0; i < out.size(0); ++i) f(b + 4 * i);
   return out;
 }
@@ -260,6 +271,7 @@ void resize(Sample& sample, Scale s) {
   t.boxes = map_boxes(t.boxes, scale_clip);
   t.ignore_boxes = map_boxes(t.ignore_boxes, scale_clip);
   if (t.masks.defined()) t.masks = resize_nearest(t.masks, size.h, size.w);
+  if (t.polygons) t.polygons = resize_polygons(*t.polygons, size.h, size.w);
   ImageMeta& m = sample.meta;
   m.ori_h = h, m.ori_w = w;
   m.img_h = m.pad_h = size.h;
@@ -284,6 +296,7 @@ void flip_horizontal(Sample& sample) {
   t.boxes = map_boxes(t.boxes, mirror);
   t.ignore_boxes = map_boxes(t.ignore_boxes, mirror);
   if (t.masks.defined()) t.masks = mirror_width(t.masks, t.masks.size(0) * h, w, 1);
+  if (t.polygons) t.polygons = flip_polygons(*t.polygons);
   sample.meta.flipped = !sample.meta.flipped;
 }
 
@@ -349,6 +362,10 @@ void pad(Sample& sample, int64_t size_divisor) {
   const int64_t ph = round_up(h, size_divisor), pw = round_up(w, size_divisor);
   sample.image = pad_to(img, ph, pw);
   if (sample.target.masks.defined()) sample.target.masks = pad_to(sample.target.masks, ph, pw);
+  if (sample.target.polygons) {
+    sample.target.polygons->height = ph;
+    sample.target.polygons->width = pw;
+  }
   sample.meta.pad_h = ph;
   sample.meta.pad_w = pw;
 }

@@ -5,7 +5,8 @@
 //  - Sample.image is (H, W, 3) u8 RGB (data/image.h) until normalize(), then (3, H, W) f32.
 //  - Boxes are (n, 4) f32 x1 y1 x2 y2 in pixels of the current image, continuous coordinates
 //    (a box covering the whole W-wide image has x1 = 0, x2 = W; no "+1").
-//  - Masks are (n, H, W) u8 0/1 bitmaps of the current image (undefined when not loaded).
+//  - Masks are (n, H, W) u8 0/1 bitmaps of the current image, or polygons of it
+//    (data/polygon_masks.h: mmdet's poly2mask=False), or neither when not loaded.
 //  - Every transform takes the Sample by reference and replaces its tensors by new contiguous
 //    CPU tensors; inputs may have any strides.
 //  - Resampling: images bilinear with OpenCV's INTER_LINEAR geometry (half-pixel centres,
@@ -19,19 +20,22 @@
 
 #include "core/philox.h"
 #include "core/tensor.h"
+#include "data/polygon_masks.h"
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace splat::data {
 
 struct Target {
-  Tensor boxes;        // (n, 4) f32, x1 y1 x2 y2
-  Tensor labels;       // (n) i64, contiguous 0-based class labels
-  Tensor masks;        // (n, H, W) u8 0/1 bitmaps; undefined when masks are not loaded
-  Tensor ignore_boxes; // (k, 4) f32, iscrowd regions (undefined means none)
+  Tensor boxes;  // (n, 4) f32, x1 y1 x2 y2
+  Tensor labels; // (n) i64, contiguous 0-based class labels
+  Tensor masks;  // (n, H, W) u8 0/1 bitmaps; undefined when not loaded as bitmaps
+  std::optional<PolygonMasks> polygons; // n instances of the current image, when loaded as polygons
+  Tensor ignore_boxes;                  // (k, 4) f32, iscrowd regions (undefined means none)
 };
 
 struct ImageMeta {
@@ -101,17 +105,17 @@ Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w);
 // Nearest resize of masks (n, H, W) u8 to (n, out_h, out_w) u8 (conventions above).
 Tensor resize_nearest(const Tensor& masks, int64_t out_h, int64_t out_w);
 
-// Resizes image, masks and boxes of a u8 sample to rescale_size(H, W, s): boxes (and ignore
-// boxes) are multiplied by new_w / W and new_h / H and clipped to [0, new_w] x [0, new_h] (mmdet's
-// bbox_clip_border), in f32 as mmdet. Applied once, to the decoded image: sets meta.ori_* to
-// the input size, img_* and pad_* to the new size, scale_factor, scale_w, scale_h.
-// Target tensors that are undefined are left undefined.
+// Resizes image, masks (bitmaps nearest, polygons scaled) and boxes of a u8 sample to
+// rescale_size(H, W, s): boxes (and ignore boxes) are multiplied by new_w / W and new_h / H and
+// clipped to [0, new_w] x [0, new_h] (mmdet's bbox_clip_border), in f32 as mmdet. Applied once, to
+// the decoded image: sets meta.ori_* to the input size, img_* and pad_* to the new size,
+// scale_factor, scale_w, scale_h. Target tensors that are undefined are left undefined.
 void resize(Sample& sample, Scale s);
 
 // ---- Flip, normalize, pad -----------------------------------------------------------------------
 
-// Horizontal flip of a u8 sample: image and masks mirrored, boxes x1' = W - x2, x2' = W - x1.
-// Toggles meta.flipped.
+// Horizontal flip of a u8 sample: image and masks mirrored (polygons x' = W - x), boxes x1' = W -
+// x2, x2' = W - x1. Toggles meta.flipped.
 void flip_horizontal(Sample& sample);
 // Flips with probability p (one rng draw, taken even when p is 0 or 1, so later draws do not
 // shift with p): flips when uniform() < p.
@@ -134,8 +138,9 @@ Tensor pad_to(const Tensor& planes, int64_t h, int64_t w);
 // The smallest multiple of divisor (>= 1) that is >= n.
 int64_t round_up(int64_t n, int64_t divisor);
 
-// Pads the normalised (3, H, W) image and the masks at the bottom and right with zeros up to
-// multiples of size_divisor; sets meta.pad_h, meta.pad_w. Boxes are unchanged.
+// Pads the normalised (3, H, W) image and the bitmap masks at the bottom and right with zeros up
+// to multiples of size_divisor; sets meta.pad_h, meta.pad_w. Boxes and polygon coordinates are
+// unchanged (the polygons' size becomes the padded one).
 void pad(Sample& sample, int64_t size_divisor);
 
 // ---- Pipelines ----------------------------------------------------------------------------------

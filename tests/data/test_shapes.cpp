@@ -200,6 +200,21 @@ TEST_CASE("draw_detections: class-coloured boxes tagged with name and score, bes
   CHECK(count_color(none, {0, 0, 0}) == 60 * 80);
   CHECK_THROWS_WITH_ALL(draw_detections(img, boxes, labels, ops::from_vector<float>({0.5f}, {1}), {}),
                         "draw_detections", "[1]", "K detections");
+
+  // Masks: blended in the box's colour, translucent, under the boxes.
+  Tensor masks = Tensor::empty({2, 60, 80}, DType::u8);
+  std::fill_n(masks.data<uint8_t>(), masks.numel(), uint8_t{0});
+  masks.data<uint8_t>()[30 * 80 + 20] = 1;          // first detection, inside its box
+  masks.data<uint8_t>()[60 * 80 + 35 * 80 + 50] = 1; // second detection
+  const Tensor with = draw_detections(img, boxes, labels, scores, {}, ops::to(masks, DType::b8));
+  const auto blended = [](uint8_t c) { return static_cast<uint8_t>(std::lround(0.45 * c)); };
+  CHECK(pixel(with, 30, 20)[0] == blended(low.r));
+  CHECK(pixel(with, 30, 20)[1] == blended(low.g));
+  CHECK(pixel(with, 35, 50)[2] == blended(high.b));
+  CHECK(pixel(with, 31, 20)[0] == 0); // outside the masks
+  CHECK(pixel(with, 30, 10)[0] == high.r); // boxes are drawn over the masks
+  CHECK_THROWS_WITH_ALL(draw_detections(img, boxes, labels, scores, {}, Tensor::empty({1, 60, 80}, DType::u8)),
+                        "draw_detections: masks", "(2, 60, 80)");
 }
 
 TEST_CASE("palette_color: distinct neighbours, cyclic") {
@@ -459,7 +474,7 @@ TEST_CASE("load_coco_sample: boxes, labels, masks and ignore boxes from the anno
   const CocoDataset& coco = *disk.coco;
   int ignored = 0;
   for (size_t i = 0; i < coco.images().size(); ++i) {
-    const Sample s = load_coco_sample(coco, i, disk.images(), true);
+    const Sample s = load_coco_sample(coco, i, disk.images(), MaskFormat::bitmaps);
     const CocoImage& im = coco.images()[i];
     CHECK(s.image.shape() == Shape{im.height, im.width, 3});
     CHECK(s.meta.file_name == im.file_name);
@@ -490,13 +505,13 @@ TEST_CASE("load_coco_sample: boxes, labels, masks and ignore boxes from the anno
     CHECK(s.target.boxes.shape() == Shape{static_cast<int64_t>(obj), 4});
     CHECK(s.target.masks.shape() == Shape{static_cast<int64_t>(obj), im.height, im.width});
     CHECK(s.target.ignore_boxes.shape() == Shape{static_cast<int64_t>(ign), 4});
-    CHECK(!load_coco_sample(coco, i, disk.images(), false).target.masks.defined());
+    CHECK(!load_coco_sample(coco, i, disk.images(), MaskFormat::none).target.masks.defined());
   }
   CHECK(ignored > 0);
-  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 99, disk.images(), false), "image index 99");
+  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 99, disk.images(), MaskFormat::none), "image index 99");
   // The image on disk must have the annotated size.
   write_png(disk.images("000001.jpg"), blank(5, 7));
-  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 0, disk.images(), false), "000001.jpg", "5x7",
+  CHECK_THROWS_WITH_ALL(load_coco_sample(coco, 0, disk.images(), MaskFormat::none), "000001.jpg", "5x7",
                         str(coco.images()[0].height, "x", coco.images()[0].width));
 }
 
@@ -505,7 +520,7 @@ TEST_CASE("CocoSampleDataset + Loader: train pipeline batches identical for 1 an
   const auto& coco = disk.coco;
   auto pipeline = std::make_shared<const TrainPipeline>(TrainPipelineConfig{
       .scales = {{96, 48}, {96, 64}}, .mode = MultiscaleMode::range, .flip_prob = 0.5});
-  const CocoSampleDataset data(coco, disk.images(), training_images(*coco), pipeline, 7, true);
+  const CocoSampleDataset data(coco, disk.images(), training_images(*coco), pipeline, 7, MaskFormat::bitmaps);
   CHECK(data.describe(0) == disk.images("000001.jpg"));
   GroupedBatchSampler sampler(data.aspect_ratio_flags(), 2, 0, 1, 3);
   sampler.set_epoch(1);
@@ -531,10 +546,69 @@ TEST_CASE("CocoSampleDataset + Loader: train pipeline batches identical for 1 an
   }
 }
 
+TEST_CASE("CocoSampleDataset + Loader: polygon masks ride the train pipeline like the bitmaps") {
+  const ShapesOnDisk disk(5, 10);
+  auto pipeline = std::make_shared<const TrainPipeline>(TrainPipelineConfig{
+      .scales = {{96, 48}, {96, 64}}, .mode = MultiscaleMode::range, .flip_prob = 0.5});
+  const std::vector<size_t> images = training_images(*disk.coco);
+  const CocoSampleDataset polys(disk.coco, disk.images(), images, pipeline, 7, MaskFormat::polygons);
+  const CocoSampleDataset bits(disk.coco, disk.images(), images, pipeline, 7, MaskFormat::bitmaps);
+  GroupedBatchSampler sampler(polys.aspect_ratio_flags(), 2, 0, 1, 3);
+  const auto batches = sampler.batches();
+  // The polygons stay on the host while the loader moves the tensors to the device.
+  Loader p_loader(polys, batches, 0, {.workers = 2, .device = Device::cuda(0)});
+  Loader b_loader(bits, batches, 0, {.workers = 2});
+  size_t objects = 0, flipped = 0, set = 0, differ = 0;
+  while (auto pb = p_loader.next()) {
+    const auto bb = b_loader.next();
+    REQUIRE(bb.has_value());
+    for (size_t i = 0; i < pb->targets.size(); ++i) {
+      const Target& pt = pb->targets[i];
+      const Target& bt = bb->targets[i];
+      REQUIRE(pt.polygons.has_value());
+      CHECK(!pt.masks.defined());
+      CHECK(pt.polygons->height == pb->metas[i].pad_h);
+      CHECK(pt.polygons->width == pb->metas[i].pad_w);
+      // Shapes objects all have polygons, so both formats keep the same objects.
+      REQUIRE(static_cast<int64_t>(pt.polygons->instances.size()) == bt.masks.size(0));
+      objects += pt.polygons->instances.size();
+      flipped += pb->metas[i].flipped;
+      const auto a = to_vector<uint8_t>(polygons_to_bitmaps(*pt.polygons));
+      const auto b = to_vector<uint8_t>(bt.masks);
+      REQUIRE(a.size() == b.size());
+      const int64_t h = bt.masks.size(1), w = bt.masks.size(2);
+      const auto r = static_cast<int64_t>(
+          std::ceil(std::max(pb->metas[i].scale_w, pb->metas[i].scale_h)) + 1);
+      for (size_t k = 0; k < a.size(); ++k) {
+        set += b[k];
+        const int64_t y = static_cast<int64_t>(k) % (h * w) / w, x = static_cast<int64_t>(k) % w;
+        // Polygons reaching past the image are not cut at its edge, so they may cover padding
+        // (as mmdet's; RoIs lie inside the image, so targets never see it).
+        if (a[k] == b[k] || y >= pb->metas[i].img_h || x >= pb->metas[i].img_w) continue;
+        ++differ;
+        // A pixel the two disagree on lies on the bitmap's boundary: within r pixels the
+        // bitmap holds the polygon's value (nearest resampling shifts edges by up to a source
+        // pixel, scale pixels here, the rasteriser by up to one).
+        const size_t plane = k - static_cast<size_t>(y * w + x);
+        bool near = false;
+        for (int64_t yy = std::max<int64_t>(y - r, 0); yy <= std::min(y + r, h - 1); ++yy)
+          for (int64_t xx = std::max<int64_t>(x - r, 0); xx <= std::min(x + r, w - 1); ++xx)
+            near = near || b[plane + static_cast<size_t>(yy * w + xx)] == a[k];
+        CHECK_MESSAGE(near, "pixel (", y, ", ", x, ") of object ", plane / static_cast<size_t>(h * w),
+                      " is off the boundary");
+      }
+    }
+  }
+  CHECK(objects > 10);
+  CHECK(flipped > 0);
+  CHECK(differ > 0); // the paths do differ on rims
+  CHECK(differ < set);
+}
+
 TEST_CASE("CocoSampleDataset + Loader: a corrupt image is an error naming it, or skipped") {
   const ShapesOnDisk disk(6, 4);
   auto pipeline = std::make_shared<const TestPipeline>(TestPipelineConfig{.scale = {64, 48}});
-  const CocoSampleDataset data(disk.coco, disk.images(), {0, 1, 2, 3}, pipeline, 0, false);
+  const CocoSampleDataset data(disk.coco, disk.images(), {0, 1, 2, 3}, pipeline, 0, MaskFormat::none);
   // Truncate image 3 to a third of its bytes.
   const std::string victim = disk.images("000003.jpg");
   const std::string bytes = read_text(victim);

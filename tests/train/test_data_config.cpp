@@ -118,6 +118,8 @@ TEST_CASE("data config: the Faster S-50 row builds the spec's data pipeline") {
   CHECK(c.train.batch_size == 2);
   CHECK(c.train.batching == Batching::aspect_ratio_groups);
   CHECK_FALSE(c.train.with_masks);
+  CHECK_FALSE(c.train.poly2mask); // mmdet's ResNeSt mask configs: polygons
+  CHECK(c.train.mask_format() == data::MaskFormat::none);
   CHECK(c.train.min_image_size == 32);
 
   CHECK(c.test.pipeline.scale == data::Scale{1333, 800});
@@ -143,6 +145,9 @@ TEST_CASE("data config: the Faster S-50 row builds the spec's data pipeline") {
                                          "data.train.scales=[[1333, 640], [1333, 672], [1333, "
                                          "704], [1333, 736], [1333, 768], [1333, 800]]"});
   CHECK(m.train.with_masks);
+  CHECK(m.train.mask_format() == data::MaskFormat::polygons);
+  CHECK(read(kFasterS50, {"data.train.with_masks=true", "data.train.poly2mask=true"})
+            .train.mask_format() == data::MaskFormat::bitmaps);
   CHECK(m.train.pipeline.mode == data::MultiscaleMode::value);
   REQUIRE(m.train.pipeline.scales.size() == 6);
   CHECK(m.train.pipeline.scales[3] == data::Scale{1333, 736});
@@ -300,7 +305,7 @@ TEST_CASE("data config: wrong types, bad enums, bad values and unknown keys") {
         "min_size, noise, object_sizes, overlap_prob, seed, train, val)");
   CHECK(error({"data.train.flip=0.5", "data.batch_size=2"}) ==
         "--set data.train.flip=0.5: data.train.flip: unknown key (data.train takes: batch_size, "
-        "batching, flip_prob, min_image_size, mode, scales, size_divisor, with_masks)\n"
+        "batching, flip_prob, min_image_size, mode, poly2mask, scales, size_divisor, with_masks)\n"
         "--set data.batch_size=2: data.batch_size: unknown key (data takes: dataset, normalize, "
         "on_corrupt, prefetch_batches, seed, test, train, workers)");
 }

@@ -103,7 +103,8 @@ void browse_folder(const BrowseOptions& o) {
       std::make_shared<const CocoDataset>(CocoDataset::load(annotation_path(o.data, o.split)));
   const TrainPipelineConfig config;
   const CocoSampleDataset dataset(coco, image_root(o.data, o.split), training_images(*coco),
-                                  std::make_shared<const TrainPipeline>(config), o.seed, true);
+                                  std::make_shared<const TrainPipeline>(config), o.seed,
+                                  MaskFormat::bitmaps);
   SPLAT_CHECK(dataset.size() > 0, "browse-dataset: no training images in ", coco->name());
   DistributedSampler sampler(dataset.size(), 0, 1, o.seed);
   sampler.set_epoch(o.epoch);
@@ -131,7 +132,9 @@ void browse_config_train(const config::Experiment& exp, const BrowseOptions& o) 
 // The val set through the test pipeline: every image (annotated or not) in file order, as
 // evaluation reads it.
 void browse_config_val(const config::Experiment& exp, const BrowseOptions& o) {
-  const auto dataset = make_val_dataset(exp.data, exp.data.train.with_masks);
+  // Bitmaps whichever format training reads: they are what the drawing blends.
+  const auto dataset =
+      make_val_dataset(exp.data, exp.data.train.with_masks ? MaskFormat::bitmaps : MaskFormat::none);
   SPLAT_CHECK(dataset->size() > 0, "browse-dataset: no images in ", exp.data.dataset.val.annotations);
   std::vector<size_t> order(dataset->size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -177,7 +180,8 @@ void bench_pipeline(const BenchDataOptions& o) {
   auto coco =
       std::make_shared<const CocoDataset>(CocoDataset::load(annotation_path(o.data, o.split)));
   const CocoSampleDataset dataset(coco, image_root(o.data, o.split), training_images(*coco),
-                                  std::make_shared<const TrainPipeline>(), 0, o.masks);
+                                  std::make_shared<const TrainPipeline>(), 0,
+                                  o.masks ? MaskFormat::bitmaps : MaskFormat::none);
   SPLAT_CHECK(dataset.size() > 0, "bench data: no training images in ", coco->name());
   GroupedBatchSampler sampler(dataset.aspect_ratio_flags(), static_cast<size_t>(o.batch));
   int64_t images = 0;

@@ -1,7 +1,8 @@
 // `splat test CONFIG CKPT [--data DIR] [--out results.json] [--device cpu|cuda] [--json]`: a
 // trained detector on its config's val split (train/detection/evaluate.h), printing the 12 COCO
-// numbers as pycocotools' summarize() prints them (or one JSON line) and optionally writing the
-// COCO results file, which `splat eval` or pycocotools score the same way.
+// numbers as pycocotools' summarize() prints them (or one JSON line), for a detector with masks
+// bbox then segm, and optionally writing the COCO results file, which `splat eval` or
+// pycocotools score the same way.
 #include "core/atomic_file.h"
 #include "models/detection/detector_weights.h"
 #include "train/commands/command.h"
@@ -30,7 +31,7 @@ void add_test_command(CLI::App& app, Commands& out) {
   cmd->add_option("--out", o->out, "Also write the detections here as COCO results JSON");
   cmd->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--set", o->overrides, "Config overrides key.path=value (repeatable)");
-  cmd->add_flag("--json", o->json, "Print one JSON line (stats and per-category AP)");
+  cmd->add_flag("--json", o->json, "Print one JSON line per IoU type (stats and per-category AP)");
   out.push_back({cmd, [o] {
     const config::Experiment exp = config::load_experiment(o->config, o->overrides, o->data);
     SPLAT_CHECK(std::filesystem::is_regular_file(o->checkpoint), o->checkpoint, ": no such checkpoint file");
@@ -51,10 +52,14 @@ void add_test_command(CLI::App& app, Commands& out) {
       f.write(e.results_json);
       f.commit();
     }
+    // With masks: the segm scores after the bbox ones (a second JSON line, a second table).
     if (o->json) {
       std::printf("%s\n", coco_summary_json(e.bbox).c_str());
+      if (e.segm) std::printf("%s\n", coco_summary_json(*e.segm).c_str());
     } else {
+      if (e.segm) std::fputs("IoU metric: bbox\n", stdout);
       std::fputs(coco_summary(e.bbox).c_str(), stdout);
+      if (e.segm) std::printf("IoU metric: segm\n%s", coco_summary(*e.segm).c_str());
       std::printf("splat test: %lld images, %lld detections, %.1f s%s%s\n", static_cast<long long>(e.images),
                   static_cast<long long>(e.detections), e.seconds, o->out.empty() ? "" : "; results in ",
                   o->out.c_str());

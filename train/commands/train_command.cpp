@@ -28,6 +28,8 @@ void add_train_command(CLI::App& app, Commands& out) {
     if (s.evaluation)
       std::printf("bbox AP %.3f, AP50 %.3f (epoch-end evaluation on the val split)\n", s.evaluation->stats[0],
                   s.evaluation->stats[1]);
+    if (s.segm_evaluation)
+      std::printf("segm AP %.3f, AP50 %.3f\n", s.segm_evaluation->stats[0], s.segm_evaluation->stats[1]);
   }});
 }
 

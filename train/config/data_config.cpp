@@ -85,6 +85,7 @@ TrainDataConfig read_train(const Node& t, const data::Normalization& norm) {
   c.batch_size = at_least<size_t>(t.child("batch_size"), 1);
   c.batching = t.require_enum<Batching>("batching", kBatchings);
   c.with_masks = t.require<bool>("with_masks");
+  c.poly2mask = t.get<bool>("poly2mask", c.poly2mask);
   c.min_image_size = at_least<int64_t>(t.child("min_image_size"), 0);
   data::TrainPipelineConfig& p = c.pipeline;
   const Node scales = t.child("scales");
@@ -123,6 +124,11 @@ DataConfig read_data_config(const Node& data) {
   c.train = read_train(data.table("train"), norm);
   c.test = read_test(data.table("test"), norm);
   return c;
+}
+
+data::MaskFormat TrainDataConfig::mask_format() const {
+  if (!with_masks) return data::MaskFormat::none;
+  return poly2mask ? data::MaskFormat::bitmaps : data::MaskFormat::polygons;
 }
 
 data::LoaderOptions DataConfig::train_loader(Device device) const {

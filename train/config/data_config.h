@@ -16,7 +16,7 @@
 //   [data.train]              batch_size (images per GPU), batching = "aspect_ratio_groups" |
 //                             "shuffled", with_masks, min_image_size, scales = [[long, short],
 //                             ...], mode = "range" | "value", flip_prob, size_divisor (all
-//                             required)
+//                             required); poly2mask = false
 //   [data.test]               batch_size, scale = [long, short], size_divisor (all required)
 //
 // Values are checked where they are read (errors name file:line:col and the key); the pipeline
@@ -65,7 +65,11 @@ struct TrainDataConfig {
   size_t batch_size = 0; // images per GPU
   Batching batching = Batching::aspect_ratio_groups;
   bool with_masks = false;    // load instance masks (Mask and Cascade Mask R-CNN)
+  bool poly2mask = false;     // masks as bitmaps instead of polygons (mmdet's LoadAnnotations)
   int64_t min_image_size = 0; // data::training_images: smaller images are not trained on
+
+  // What the loader makes of the masks: none, or bitmaps / polygons as poly2mask says.
+  data::MaskFormat mask_format() const;
 };
 
 struct TestDataConfig {

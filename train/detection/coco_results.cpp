@@ -3,7 +3,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_writer.h"
+#include "data/masks.h"
 #include "ops/copy.h"
+#include "ops/view.h"
 
 #include <charconv>
 
@@ -20,6 +22,7 @@ void append_number(std::string& out, float v) {
 // Host f32 / i64 copies of one image's detections, checked for the shapes the format needs.
 struct HostDetections {
   Tensor boxes, scores, labels;
+  Tensor masks; // (K, H, W) u8, or undefined
   int64_t count = 0;
 };
 
@@ -36,7 +39,21 @@ HostDetections to_host(const ImageResults& r) {
   auto host = [](const Tensor& t, DType dt) {
     return ops::contiguous(ops::to(ops::to(t, Device::cpu()), dt));
   };
-  return {host(d.boxes, DType::f32), host(d.scores, DType::f32), host(d.labels, DType::i64), k};
+  HostDetections h{host(d.boxes, DType::f32), host(d.scores, DType::f32),
+                   host(d.labels, DType::i64), Tensor(), k};
+  if (d.masks.defined()) {
+    SPLAT_CHECK(d.masks.dim() == 3 && d.masks.size(0) == k, where, ": masks ",
+                shape_str(d.masks.shape()), " are not (", k, ", H, W)");
+    h.masks = host(d.masks, DType::u8);
+  }
+  return h;
+}
+
+void append_segmentation(std::string& out, const Tensor& mask) {
+  const data::Rle rle = data::rle_encode(mask);
+  out += str(", \"segmentation\": {\"size\": [", rle.height, ", ", rle.width, "], \"counts\": ");
+  append_json_string(out, data::rle_to_string(rle));
+  out += '}';
 }
 
 } // namespace
@@ -62,7 +79,9 @@ std::string coco_results_json(const std::vector<ImageResults>& results, const Da
         if (c) out += ", ";
         append_number(out, xywh[c]);
       }
-      out += "], \"score\": ";
+      out += ']';
+      if (h.masks.defined()) append_segmentation(out, ops::select(h.masks, 0, i));
+      out += ", \"score\": ";
       append_number(out, score[i]);
       out += ", \"file_name\": ";
       append_json_string(out, r.file_name);

@@ -3,7 +3,9 @@
 //   {"image_id": 397133, "category_id": 18, "bbox": [x, y, w, h], "score": 0.87,
 //    "file_name": "000000397133.jpg"}
 // bbox in original-image pixels, x y the top-left corner (COCO's xywh, not the detectors'
-// x1 y1 x2 y2). file_name is not COCO's but loadRes keeps unknown fields; it lets results of
+// x1 y1 x2 y2). Detections with masks (Mask R-CNN's) add, after the bbox,
+//   "segmentation": {"size": [h, w], "counts": "<pycocotools' compressed RLE string>"}
+// of each (h, w) mask, as mmdet's results2json (the counts hold backslashes: JSON-escaped). file_name is not COCO's but loadRes keeps unknown fields; it lets results of
 // images without ids (`splat infer` on loose files) be traced back.
 #pragma once
 
@@ -19,7 +21,8 @@ namespace splat::train {
 struct ImageResults {
   int64_t image_id = 0;
   std::string file_name;
-  models::Detections detections; // boxes (K, 4) x1 y1 x2 y2, scores (K), labels (K) i64
+  models::Detections detections; // boxes (K, 4) x1 y1 x2 y2, scores (K), labels (K) i64,
+                                 // masks (K, H, W) bool or undefined
 };
 
 // The JSON text; labels map to classes.category_ids (a label outside them is an error naming

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "ops/copy.h"
+#include "train/detection/polygon_instance_masks.h"
 
 namespace splat::train {
 
@@ -25,6 +26,10 @@ models::DetectorInput to_detector_input(const data::Batch& batch, Device device,
                            .labels = ops::to(t.labels, device)};
     if (t.ignore_boxes.defined())
       gt.ignore_boxes = ops::to(ops::to(t.ignore_boxes, batch.images.dtype()), device);
+    // Bitmaps stay where the loader put them (BitmapMasks moves them to the RoIs' device);
+    // polygons stay on the host, where they are rasterised per RoI.
+    if (t.masks.defined()) gt.masks = std::make_shared<const models::BitmapMasks>(t.masks);
+    if (t.polygons) gt.masks = std::make_shared<const PolygonInstanceMasks>(*t.polygons);
     in.targets.push_back(std::move(gt));
   }
   return in;

@@ -9,8 +9,10 @@
 
 namespace splat::train {
 
-// images and (with_targets) each image's boxes, labels and crowd boxes moved to device; the
-// metas become ImageInfos (img_shape, pad_shape, ori_shape, scale factors).
+// images and (with_targets) each image's boxes, labels and crowd boxes moved to device, and its
+// masks, when loaded, as GroundTruth::masks (models::BitmapMasks for bitmaps,
+// PolygonInstanceMasks for polygons); the metas become ImageInfos (img_shape, pad_shape,
+// ori_shape, scale factors).
 models::DetectorInput to_detector_input(const data::Batch& batch, Device device, bool with_targets);
 
 } // namespace splat::train

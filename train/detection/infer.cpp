@@ -39,9 +39,10 @@ std::vector<std::string> picture_paths(const std::vector<std::string>& images, c
 // The detections scoring >= thr (boxes, labels and scores on the CPU).
 models::Detections confident(const models::Detections& d, double thr) {
   const Tensor keep = ops::reshape(ops::nonzero(ops::ge(ops::to(d.scores, Device::cpu()), thr)), {-1});
-  return {ops::index_select(ops::to(d.boxes, Device::cpu()), 0, keep),
-          ops::index_select(ops::to(d.scores, Device::cpu()), 0, keep),
-          ops::index_select(ops::to(d.labels, Device::cpu()), 0, keep)};
+  const auto pick = [&](const Tensor& t) {
+    return t.defined() ? ops::index_select(ops::to(t, Device::cpu()), 0, keep) : t;
+  };
+  return {pick(d.boxes), pick(d.scores), pick(d.labels), pick(d.masks)};
 }
 
 } // namespace
@@ -83,7 +84,7 @@ std::vector<InferredImage> run_infer(const InferOptions& o) {
 
     const models::Detections shown = confident(dets, o.score_thr);
     data::write_png(pictures[i], data::draw_detections(original, shown.boxes, shown.labels,
-                                                       shown.scores, classes.names));
+                                                       shown.scores, classes.names, shown.masks));
     summary.push_back({o.images[i], pictures[i], dets.scores.numel(), shown.scores.numel()});
     results.push_back({static_cast<int64_t>(i), o.images[i], std::move(dets)});
   }

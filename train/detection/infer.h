@@ -1,7 +1,8 @@
 // `splat infer`: a trained detector on image files. Each image goes through the config's test
 // pipeline alone (batch 1: images of any sizes, nothing padded to a neighbour), the detections
 // come back in the image's own pixels, and two kinds of output are written to the out folder:
-//   <stem>.png    the image with every detection scoring >= score_thr drawn (box, class, score)
+//   <stem>.png    the image with every detection scoring >= score_thr drawn (box, class, score;
+//                 its mask blended translucently, for detectors with masks)
 //   results.json  every detection the model returned (test.rcnn's score_thr, NMS and
 //                 max_per_img applied, not score_thr), as COCO results (coco_results.h); the
 //                 image_id of an image is its position in `images`.

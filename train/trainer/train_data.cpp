@@ -22,7 +22,7 @@ std::unique_ptr<data::CocoSampleDataset> make_dataset(const config::DataConfig& 
               c.train.min_image_size, " px to train on");
   return std::make_unique<data::CocoSampleDataset>(
       coco, files.images, std::move(images), std::make_shared<const data::TrainPipeline>(c.train.pipeline),
-      c.seed, c.train.with_masks);
+      c.seed, c.train.mask_format());
 }
 
 } // namespace

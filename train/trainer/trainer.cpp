@@ -72,31 +72,27 @@ private:
   std::deque<std::vector<std::pair<std::string, double>>> rows_;
 };
 
-// mmdet's CocoMetric names: bbox_mAP (AP), bbox_mAP_50, bbox_mAP_75, bbox_mAP_s, _m, _l.
-std::vector<std::pair<std::string, double>> coco_metric_values(const CocoEvalResult& r) {
-  static const char* const kNames[] = {"mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"};
-  std::vector<std::pair<std::string, double>> out;
-  for (size_t i = 0; i < 6; ++i) out.emplace_back(str("coco/bbox_", kNames[i]), r.stats[i]);
-  return out;
-}
-
-// The epoch-end evaluation on the val split: pycocotools' table, then mmengine's Epoch(val) line.
+// The epoch-end evaluation on the val split: pycocotools' table (one per IoU type, as mmdet's
+// CocoMetric prints them), then mmengine's Epoch(val) line.
 template <class Log>
-CocoEvalResult validate(models::TwoStageDetector& model, const config::Experiment& exp, Device device,
-                        const TrainProgress& progress, const Log& log) {
+CocoScores validate(models::TwoStageDetector& model, const config::Experiment& exp, Device device,
+                    const TrainProgress& progress, const Log& log) {
   const DetectorEvaluation e = evaluate_detector(model, exp, device);
-  std::string table = coco_summary(e.bbox);
-  table.pop_back(); // the last newline
-  log(table);
+  for (const CocoEvalResult* r : {&e.bbox, e.segm ? &*e.segm : nullptr}) {
+    if (r == nullptr) continue;
+    std::string table = coco_summary(*r);
+    table.pop_back(); // the last newline
+    log(str("Evaluating ", r->iou_type == IouType::bbox ? "bbox" : "segm", "...\n", table));
+  }
   std::string line = str("Epoch(val) [", progress.epoch, "][", e.images, "/", e.images, "]");
   char buf[64];
-  for (const auto& [name, v] : coco_metric_values(e.bbox)) {
+  for (const auto& [name, v] : coco_metric_values(e)) {
     std::snprintf(buf, sizeof buf, "  %s: %.4f", name.c_str(), v);
     line += buf;
   }
   std::snprintf(buf, sizeof buf, "  time: %.1f s", e.seconds);
   log(line + buf);
-  return e.bbox;
+  return e;
 }
 
 void write_text_atomically(const std::string& path, const std::string& text) {
@@ -238,9 +234,11 @@ TrainSummary run_training(const TrainOptions& o) {
       if (progress.epoch % exp.schedule.checkpoint_interval == 0 || progress.epoch == exp.schedule.epochs)
         save(str("epoch_", progress.epoch, ".safetensors"));
       if (o.validate && (progress.epoch % exp.schedule.eval_interval == 0 || progress.epoch == exp.schedule.epochs)) {
-        summary.evaluation = validate(*model, exp, device, progress, log);
+        const CocoScores scores = validate(*model, exp, device, progress, log);
+        summary.evaluation = scores.bbox;
+        summary.segm_evaluation = scores.segm;
         LogRecord record{{"epoch", progress.epoch}, {"iter", progress.iter}};
-        for (const auto& [name, v] : coco_metric_values(*summary.evaluation)) {
+        for (const auto& [name, v] : coco_metric_values(scores)) {
           record.emplace_back(name, v);
           tensorboard.add_scalar(name, v, progress.iter);
         }

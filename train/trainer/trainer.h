@@ -7,7 +7,8 @@
 // epochs and when max_iters stops the run; WORK_DIR/last_checkpoint names the newest. After
 // every eval_interval epochs and the last, the model is scored on the val split
 // (train/detection/evaluate.h): pycocotools' table and an Epoch(val) line with mmdet's
-// coco/bbox_mAP... names go to the logs and TensorBoard.
+// coco/bbox_mAP... names (and coco/segm_mAP... for detectors with masks) go to the logs and
+// TensorBoard.
 //
 // A run is a function of its config: the default generator restarts from the config's seed, so
 // the same config trains the same weights in any process. Resuming continues bit-exactly: the checkpoint restores weights, optimizer state, the
@@ -43,7 +44,8 @@ struct TrainSummary {
   int64_t iterations = 0;          // done in all, including those before a resume
   std::vector<double> losses;      // the total loss of every iteration this call ran
   std::string last_checkpoint;
-  std::optional<CocoEvalResult> evaluation; // the last epoch-end evaluation, if any ran
+  std::optional<CocoEvalResult> evaluation; // the last epoch-end evaluation (bbox), if any ran
+  std::optional<CocoEvalResult> segm_evaluation; // its segm scores, for detectors with masks
   double seconds = 0;
 };
 
