@@ -177,6 +177,19 @@ TEST_CASE("the shapes config builds a small detector") {
   CHECK(e.model.roi_head.bbox_head.num_classes == e.data.dataset.shapes->options.categories);
 }
 
+TEST_CASE("the shapes Mask R-CNN config is the shapes detector plus a mask branch, on polygon masks") {
+  const cfg::Experiment faster = cfg::load_experiment(kShapes);
+  const cfg::Experiment e = cfg::load_experiment(kConfigs + "shapes/mask_rcnn_s18_fpn_shapes.toml");
+  REQUIRE(e.model.mask.has_value());
+  CHECK(e.model.mask->head.num_classes == e.data.dataset.shapes->options.categories);
+  CHECK(e.model.mask->head.conv_out_channels == 64);
+  CHECK(e.data.train.with_masks);
+  CHECK(e.data.train.mask_format() == data::MaskFormat::polygons);
+  // The mask head (4 3x3 convs + BN, the 2x2 upsample, the 1x1 logits at 64 channels) on top.
+  const int64_t head = 4 * (64 * 64 * 9 + 2 * 64) + (64 * 64 * 4 + 64) + (64 * 5 + 5);
+  CHECK(cfg::build_detector(e.model)->num_parameters() == cfg::build_detector(faster.model)->num_parameters() + head);
+}
+
 TEST_CASE("config errors name the file, the key and the line") {
   const auto error = [](const std::vector<std::string>& overrides) {
     return test::error_of([&] { cfg::load_experiment(kFasterS50, overrides); });
