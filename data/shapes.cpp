@@ -1,6 +1,5 @@
 #include "data/shapes.h"
 
-#include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/draw.h"
 #include "data/image.h"
@@ -452,14 +451,9 @@ std::string shapes_options_text(const ShapesOptions& o) {
 void make_shapes(const std::string& dir, const ShapesOptions& options) {
   check_shapes_options(options);
   const std::filesystem::path root(dir);
-  // The stamp goes first and comes back last: a folder whose generation was cut short has none.
-  std::filesystem::remove(root / kShapesStamp);
   std::filesystem::create_directories(root / "annotations");
   write_split(root, "train", 0, options.train, options);
   write_split(root, "val", 1, options.val, options);
-  AtomicFile stamp((root / kShapesStamp).string(), str("make-shapes: ", (root / kShapesStamp).string()));
-  stamp.write(shapes_options_text(options));
-  stamp.commit();
 }
 
 } // namespace splat::data

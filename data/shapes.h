@@ -85,13 +85,12 @@ std::vector<std::string> shape_category_names(const ShapesOptions& options);
 // index) alone.
 ShapesImage generate_shapes_image(const ShapesOptions& options, int split, int64_t index);
 
-// The options, one "key = value" line each: what make_shapes stamps into dir/kShapesStamp, so
-// that a config whose dataset folder exists can tell whether it was made with its options.
+// The options, one "key = value" line each (what a config's generated folder is stamped with,
+// train/trainer/train_data.h).
 std::string shapes_options_text(const ShapesOptions& options);
-inline constexpr const char* kShapesStamp = "make_shapes.txt";
 
-// Writes dir/annotations/instances_{train,val}.json, dir/{train,val}/NNNNNN.jpg and, last, the
-// stamp dir/make_shapes.txt. Throws Error for invalid options or unwritable paths.
+// Writes dir/annotations/instances_{train,val}.json and dir/{train,val}/NNNNNN.jpg. Throws Error
+// for invalid options or unwritable paths.
 void make_shapes(const std::string& dir, const ShapesOptions& options);
 
 } // namespace splat::data

@@ -17,9 +17,9 @@ config=configs/shapes/faster_rcnn_s18_fpn_shapes_demo.toml
 out=build/demo
 start=$SECONDS
 rm -rf "$out/work"
-# The dataset is generated once and reused; splat regenerates it when its options change, which
-# it can tell from the stamp make-shapes leaves (folders from before the stamp existed lack it).
-[ -f "$out/shapes/make_shapes.txt" ] || rm -rf "$out/shapes"
+# The dataset is generated once and reused; splat regenerates it when the config's options change,
+# which it tells from the stamp it leaves there (folders from before the stamp existed lack it).
+[ -f "$out/shapes/generated_for_config.txt" ] || rm -rf "$out/shapes"
 echo "== splat train: $config ($threads threads)"
 build/train/splat --threads "$threads" train "$config" --data "$out/shapes" --work-dir "$out/work" \
   --log-interval 50 "$@" | tee "$out.log"

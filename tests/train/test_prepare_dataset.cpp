@@ -1,6 +1,6 @@
-// prepare_dataset: a config's shapes folder is generated when absent, regenerated when
-// make-shapes stamped it with other options (a stale folder would mislabel every object), and
-// left alone when it holds data made elsewhere.
+// prepare_dataset: a config's shapes folder is generated when absent, regenerated when its stamp
+// names other options (a stale folder would mislabel every object), and left alone when it holds
+// data made elsewhere (no stamp: splat make-shapes, or anyone).
 #include "data/coco.h"
 #include "data/shapes.h"
 #include "tests/helpers.h"
@@ -44,8 +44,8 @@ TEST_CASE("prepare_dataset: generates, regenerates a folder stamped with other o
   const auto stars = shapes_config(dir, {"star", "cross", "ellipse"});
   train::prepare_dataset(stars);
   CHECK(first_category(stars) == "star");
-  CHECK(read_text(dir / data::kShapesStamp) == data::shapes_options_text(stars.shapes->options));
-  CHECK(read_text(dir / data::kShapesStamp).find("kinds = star, cross, ellipse\n") != std::string::npos);
+  CHECK(read_text(dir / train::kShapesStamp) == data::shapes_options_text(stars.shapes->options));
+  CHECK(read_text(dir / train::kShapesStamp).find("kinds = star, cross, ellipse\n") != std::string::npos);
 
   // Same options: nothing is written (the annotation file keeps its time).
   const auto written = fs::last_write_time(stars.train.annotations);
@@ -58,7 +58,13 @@ TEST_CASE("prepare_dataset: generates, regenerates a folder stamped with other o
   CHECK(first_category(arrows) == "arrow");
 
   // Without the stamp the folder is someone's own data: used as it is.
-  fs::remove(dir / data::kShapesStamp);
+  fs::remove(dir / train::kShapesStamp);
   train::prepare_dataset(stars);
   CHECK(first_category(stars) == "arrow");
+  // As is what splat make-shapes writes.
+  const fs::path made = tmp.dir / "made";
+  data::make_shapes(made.string(), arrows.shapes->options);
+  CHECK_FALSE(fs::exists(made / train::kShapesStamp));
+  train::prepare_dataset(shapes_config(made, {"star", "cross", "ellipse"}));
+  CHECK(first_category(shapes_config(made, {}) ) == "arrow");
 }

@@ -1,5 +1,6 @@
 #include "train/trainer/train_data.h"
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/shapes.h"
 
@@ -29,21 +30,26 @@ std::unique_ptr<data::CocoSampleDataset> make_dataset(const config::DataConfig& 
 
 void prepare_dataset(const config::DatasetConfig& d) {
   if (!d.shapes) return;
-  const std::string stamp_path = (std::filesystem::path(d.shapes->dir) / data::kShapesStamp).string();
-  const char *what = "generating", *why = "";
+  const std::string stamp_path = (std::filesystem::path(d.shapes->dir) / kShapesStamp).string();
+  const char* what = "generating";
+  std::string why;
   if (std::filesystem::is_regular_file(d.train.annotations)) {
-    // A folder make-shapes wrote for other options is stale (e.g. a config's kinds changed):
-    // write it anew. One without the stamp was made elsewhere and is used as it is.
     std::ifstream stamp(stamp_path);
     if (!stamp) return;
     const std::string written((std::istreambuf_iterator<char>(stamp)), std::istreambuf_iterator<char>());
     if (written == data::shapes_options_text(d.shapes->options)) return;
-    what = "regenerating", why = ": its make_shapes.txt names other options";
+    what = "regenerating", why = str(": its ", kShapesStamp, " names other options");
   }
   std::printf("%s the shapes dataset in %s (%lld train, %lld val images)%s\n", what, d.shapes->dir.c_str(),
-              static_cast<long long>(d.shapes->options.train), static_cast<long long>(d.shapes->options.val), why);
+              static_cast<long long>(d.shapes->options.train), static_cast<long long>(d.shapes->options.val), why.c_str());
   std::fflush(stdout);
+  // The stamp goes first and comes back last: a folder whose generation was cut short has none
+  // (and is then taken for the user's own; delete it to have it made again).
+  std::filesystem::remove(stamp_path);
   data::make_shapes(d.shapes->dir, d.shapes->options);
+  AtomicFile stamp(stamp_path, str("shapes dataset stamp ", stamp_path));
+  stamp.write(data::shapes_options_text(d.shapes->options));
+  stamp.commit();
 }
 
 TrainData::TrainData(const config::DataConfig& c, int rank, int world)

@@ -28,9 +28,13 @@ private:
   size_t batch_size_;
 };
 
-// Generates the shapes dataset of config into its folder unless annotations are already there,
-// or regenerates it when make-shapes stamped the folder with other options (printing one line
-// when it writes); nothing for COCO-format data.
+// Generates the shapes dataset of config into its folder unless annotations are already there
+// (printing one line when it writes), and stamps the folder with the options (kShapesStamp); a
+// stamped folder whose stamp names other options was generated for an earlier version of the
+// config and is generated anew (a stale one would mislabel every object). A folder without the
+// stamp (made by `splat make-shapes`, or anyone) is the user's data and is used as it is.
+// Nothing for COCO-format data.
+inline constexpr const char* kShapesStamp = "generated_for_config.txt";
 void prepare_dataset(const config::DatasetConfig& dataset);
 
 } // namespace splat::train
