@@ -177,6 +177,22 @@ TEST_CASE("the shapes config builds a small detector") {
   CHECK(e.model.roi_head.bbox_head.num_classes == e.data.dataset.shapes->options.categories);
 }
 
+// scripts/demo.sh trains this config: it must load, and its [schedule] must be AdamW alone (the
+// base's SGD keys replaced, not merged).
+TEST_CASE("the demo config: AdamW over the shapes base, the demo's shapes set") {
+  const cfg::Experiment e = cfg::load_experiment(kConfigs + "shapes/faster_rcnn_s18_fpn_shapes_demo.toml");
+  CHECK(e.schedule.optimizer == cfg::ScheduleConfig::Optimizer::adamw);
+  CHECK(e.schedule.momentum == 0); // not inherited from the SGD base
+  CHECK(e.schedule.lr == 0.001);
+  CHECK(e.schedule.norm_decay_mult == 0.0);
+  const data::ShapesOptions& o = e.data.dataset.shapes->options;
+  CHECK(o.kinds == std::vector<std::string>{"rectangle", "ellipse", "triangle", "star", "cross"});
+  CHECK(o.categories == 5);
+  CHECK(o.object_sizes == data::ShapesOptions::Sizes::log_uniform);
+  CHECK(e.model.roi_head.bbox_head.num_classes == 5);
+  CHECK(cfg::build_detector(e.model)->num_parameters() == 2'256'825);
+}
+
 TEST_CASE("the shapes Mask R-CNN config is the shapes detector plus a mask branch, on polygon masks") {
   const cfg::Experiment faster = cfg::load_experiment(kShapes);
   const cfg::Experiment e = cfg::load_experiment(kConfigs + "shapes/mask_rcnn_s18_fpn_shapes.toml");
