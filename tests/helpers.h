@@ -18,6 +18,12 @@ namespace splat::test {
 // For decorators: TEST_CASE("..." * doctest::skip(splat::test::no_cuda_device())). True in the
 // real (nvcc) build on a machine without a GPU; the emulated build always has its devices.
 inline bool no_cuda_device() { return cuda::device_count() == 0; }
+// The CPU, then the CUDA device when there is one (the emulated build always has it): for test
+// cases that check both and must still run their CPU half in the real build without a GPU.
+inline std::vector<Device> cpu_and_cuda() {
+  if (no_cuda_device()) return {Device::cpu()};
+  return {Device::cpu(), Device::cuda(0)};
+}
 
 // The elements of t in row-major order, converted to T (any strides, any device).
 template <class T> std::vector<T> to_vector(const Tensor& t) {

@@ -556,7 +556,7 @@ TEST_CASE("CocoSampleDataset + Loader: polygon masks ride the train pipeline lik
   GroupedBatchSampler sampler(polys.aspect_ratio_flags(), 2, 0, 1, 3);
   const auto batches = sampler.batches();
   // The polygons stay on the host while the loader moves the tensors to the device.
-  Loader p_loader(polys, batches, 0, {.workers = 2, .device = Device::cuda(0)});
+  Loader p_loader(polys, batches, 0, {.workers = 2, .device = test::cpu_and_cuda().back()});
   Loader b_loader(bits, batches, 0, {.workers = 2});
   size_t objects = 0, flipped = 0, set = 0, differ = 0;
   while (auto pb = p_loader.next()) {

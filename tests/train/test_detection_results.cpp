@@ -111,7 +111,7 @@ TEST_CASE("to_detector_input: metas become image infos, targets take the images'
                       .ignore_boxes = ops::from_vector<float>({5, 6, 7, 8}, {1, 4})};
   batch.targets[1] = {.boxes = Tensor::empty({0, 4}, DType::f32), .labels = Tensor::empty({0}, DType::i64)};
 
-  for (const Device device : {Device::cpu(), Device::cuda(0)}) {
+  for (const Device device : test::cpu_and_cuda()) {
     CAPTURE(device);
     const models::DetectorInput in = to_detector_input(batch, device, true);
     CHECK(in.images.device() == device);

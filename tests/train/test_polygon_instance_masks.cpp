@@ -27,7 +27,7 @@ TEST_CASE("to_detector_input: polygons become PolygonInstanceMasks, bitmaps Bitm
   const Tensor expected = data::crop_and_resize(
       polygons, std::vector<std::array<float, 4>>{{4, 4, 20, 20}, {2, 1, 9.5f, 8}, {0, 0, 9, 9}},
       assigned, 28);
-  for (const Device device : {Device::cpu(), Device::cuda(0)}) {
+  for (const Device device : test::cpu_and_cuda()) {
     CAPTURE(device);
     const models::DetectorInput in = to_detector_input(batch, device, true);
     REQUIRE(in.targets.size() == 3);
