@@ -48,8 +48,13 @@ Rgb hsv(double h, double s, double v) {
 Rgb background_color(SampleRng& rng) {
   return hsv(rng.uniform(), uniform_in(rng, 0.0, 0.35), uniform_in(rng, 0.3, 0.9));
 }
-Rgb shape_color(SampleRng& rng) {
-  return hsv(rng.uniform(), uniform_in(rng, 0.65, 1.0), uniform_in(rng, 0.55, 1.0));
+// The colour of a shape of category id `category` (1-based). Both kinds of colouring draw the
+// same three numbers, so an image's geometry does not depend on `colors`.
+Rgb shape_color(const ShapesOptions& o, int64_t category, SampleRng& rng) {
+  double hue = rng.uniform();
+  if (o.colors == ShapesOptions::Colors::by_kind)
+    hue = (static_cast<double>(category - 1) + 0.25 + 0.5 * hue) / o.categories;
+  return hsv(hue, uniform_in(rng, 0.65, 1.0), uniform_in(rng, 0.55, 1.0));
 }
 
 uint8_t mix(uint8_t a, uint8_t b, double t) {
@@ -224,7 +229,7 @@ std::optional<Placed> random_crowd(const ShapesOptions& o, int64_t h, int64_t w,
     p.object.rle = rle_from_polygons(discs, h, w);
     finish_object(p.object);
     p.mask = rle_decode(p.object.rle);
-    p.color = shape_color(rng);
+    p.color = shape_color(o, p.object.category_id, rng);
     if (acceptable(p.mask, p.object.area, kMinArea, o.max_occlusion, placed)) return p;
   }
   return std::nullopt;
@@ -314,7 +319,7 @@ ShapesImage generate_shapes_image(const ShapesOptions& options, int split, int64
       p.object.rle = rle_from_polygon(p.object.polygon, h, w);
       finish_object(p.object);
       p.mask = rle_decode(p.object.rle);
-      p.color = shape_color(rng);
+      p.color = shape_color(options, p.object.category_id, rng);
       if (acceptable(p.mask, p.object.area, min_shape_area(options, size), options.max_occlusion,
                      placed)) {
         placed.push_back(std::move(p));
@@ -445,7 +450,8 @@ std::string shapes_options_text(const ShapesOptions& o) {
              "\nseed = ", o.seed, "\nkinds = ", kinds, "\njpeg_quality = ", o.jpeg_quality,
              "\nmin_object = ", o.min_object, "\nmax_object = ", o.max_object, "\nobject_sizes = ",
              o.object_sizes == ShapesOptions::Sizes::uniform ? "uniform" : "log_uniform", "\nmax_occlusion = ",
-             o.max_occlusion, "\noverlap_prob = ", o.overlap_prob, "\nnoise = ", o.noise, "\n");
+             o.max_occlusion, "\noverlap_prob = ", o.overlap_prob, "\nnoise = ", o.noise, "\ncolors = ",
+             o.colors == ShapesOptions::Colors::by_kind ? "by_kind" : "random", "\n");
 }
 
 void make_shapes(const std::string& dir, const ShapesOptions& options) {

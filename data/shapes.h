@@ -6,7 +6,8 @@
 // shapes in random colours. A shape's size is 20-60% of the image's shorter side, or, with
 // min_object/max_object set, drawn log-uniformly in that range of pixels (as object sizes spread
 // in natural images: as many small as large ones). Optional Gaussian pixel noise over the whole
-// painted image (sensor noise) makes edges and colours less clean. Categories are shape kinds:
+// painted image (sensor noise) makes edges and colours less clean. Shape colours are random, or
+// with colors = by_kind drawn from a hue band per category. Categories are shape kinds:
 // the first `categories` of rectangle, ellipse, triangle, diamond, pentagon, hexagon, star, cross,
 // trapezoid, arrow, or the ones `kinds` names. Shapes are rotated at random and their proportions
 // vary, so some kinds can look alike (a diamond near r = 1 is a rotated square, small pentagons
@@ -57,6 +58,10 @@ struct ShapesOptions {
   // occlusion common; without it, small shapes rarely touch).
   double overlap_prob = 0;
   double noise = 0;           // std of the Gaussian noise added to every pixel (0-255 levels)
+  // random: any saturated hue for any kind, so only the outline tells the kind (the hard set);
+  // by_kind: category k's hues lie in a band of its own (centre (k + 0.5) / categories, half
+  // width a quarter of the spacing), as in toy sets where colour and outline both tell the class.
+  enum class Colors : uint8_t { random, by_kind } colors = Colors::random;
 };
 
 // One annotation of a generated image (category_id is 1-based, as in the JSON).

@@ -12,6 +12,8 @@
 #include "tests/helpers.h"
 #include "tests/temp_dir.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -355,6 +357,52 @@ TEST_CASE("generate_shapes_image: object sizes in pixels, more occlusion, pixel 
   const double rms = std::sqrt(sq / static_cast<double>(a.size()));
   CHECK(rms > 9);
   CHECK(rms < 13);
+}
+
+namespace {
+// The hue in [0, 1) of an RGB colour (the inverse of shapes.cpp's hsv for saturated colours).
+double hue_of(const uint8_t* px) {
+  const double r = px[0], g = px[1], b = px[2];
+  const double hi = std::max({r, g, b}), c = hi - std::min({r, g, b});
+  const double h = hi == r ? std::fmod((g - b) / c + 6, 6.0) : hi == g ? (b - r) / c + 2 : (r - g) / c + 4;
+  return h / 6;
+}
+} // namespace
+
+TEST_CASE("generate_shapes_image: colors = by_kind gives each category its own hue band") {
+  ShapesOptions o{.min_size = 96, .max_size = 160, .seed = 3, .categories = 5};
+  ShapesOptions by_kind = o;
+  by_kind.colors = ShapesOptions::Colors::by_kind;
+  int64_t checked = 0, random_outside = 0;
+  for (int64_t index = 0; index < 40; ++index) {
+    const ShapesImage a = generate_shapes_image(o, 0, index), b = generate_shapes_image(by_kind, 0, index);
+    // The same geometry: only the colours differ.
+    REQUIRE(a.objects.size() == b.objects.size());
+    for (size_t i = 0; i < a.objects.size(); ++i) CHECK(a.objects[i].rle == b.objects[i].rle);
+    // A pixel of each object that no later one covers (no noise, so it is the shape's colour).
+    std::vector<std::vector<int>> masks;
+    for (const ShapeObject& obj : b.objects) masks.push_back(to_vector<int>(rle_decode(obj.rle)));
+    for (size_t i = 0; i < masks.size(); ++i) {
+      size_t p = 0;
+      auto covered_later = [&](size_t q) {
+        for (size_t j = i + 1; j < masks.size(); ++j)
+          if (masks[j][q]) return true;
+        return false;
+      };
+      while (p < masks[i].size() && (!masks[i][p] || covered_later(p))) ++p;
+      if (p == masks[i].size()) continue;
+      // Hue k's band is [(k + 0.25) / 5, (k + 0.75) / 5]; rounding to bytes moves it a little.
+      const double k = static_cast<double>(b.objects[i].category_id - 1);
+      const double hb = hue_of(b.image.data<uint8_t>() + p * 3), ha = hue_of(a.image.data<uint8_t>() + p * 3);
+      CHECK(hb >= (k + 0.25) / 5 - 0.01);
+      CHECK(hb <= (k + 0.75) / 5 + 0.01);
+      random_outside += ha < (k + 0.2) / 5 || ha > (k + 0.8) / 5;
+      ++checked;
+    }
+  }
+  CHECK(checked > 100);
+  // With random colours most shapes are outside their category's band.
+  CHECK(random_outside > checked / 2);
 }
 
 TEST_CASE("shapes options: invalid values are errors") {

@@ -167,6 +167,9 @@ TEST_CASE("data config: a shapes dataset, optional keys and the test loader") {
   CHECK(s.options.object_sizes == data::ShapesOptions::Sizes::log_uniform);
   CHECK(read(kShapes, {"data.dataset.object_sizes=uniform"}).dataset.shapes->options.object_sizes ==
         data::ShapesOptions::Sizes::uniform);
+  CHECK(s.options.colors == data::ShapesOptions::Colors::random);
+  CHECK(read(kShapes, {"data.dataset.colors=by_kind"}).dataset.shapes->options.colors ==
+        data::ShapesOptions::Colors::by_kind);
   CHECK(s.options.seed == 11);
   // Named kinds without a count: as many categories as kinds.
   std::string named = kShapes;
@@ -301,7 +304,7 @@ TEST_CASE("data config: wrong types, bad enums, bad values and unknown keys") {
   // COCO keys are unknown in a shapes dataset, and the other way round.
   CHECK(error_of([] { read(kShapes, {"data.dataset.root=data/coco"}); }) ==
         "--set data.dataset.root=data/coco: data.dataset.root: unknown key (data.dataset takes: "
-        "categories, dir, jpeg_quality, kind, kinds, max_object, max_occlusion, max_size, min_object, "
+        "categories, colors, dir, jpeg_quality, kind, kinds, max_object, max_occlusion, max_size, min_object, "
         "min_size, noise, object_sizes, overlap_prob, seed, train, val)");
   CHECK(error({"data.train.flip=0.5", "data.batch_size=2"}) ==
         "--set data.train.flip=0.5: data.train.flip: unknown key (data.train takes: batch_size, "

@@ -380,6 +380,12 @@ void add_data_commands(CLI::App& app, CLI::App& bench, Commands& out) {
     cmd->add_option("--overlap-prob", o->shapes.overlap_prob,
                     "Probability a shape is placed onto an earlier one (default 0)");
     cmd->add_option("--noise", o->shapes.noise, "Std of Gaussian pixel noise (0-255 levels)");
+    cmd->add_option("--colors", o->shapes.colors,
+                    "Shape colours: random (default; only the outline tells the kind) or by_kind "
+                    "(a hue band per category)")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, data::ShapesOptions::Colors>{{"random", data::ShapesOptions::Colors::random},
+                                                               {"by_kind", data::ShapesOptions::Colors::by_kind}}));
     out.push_back({cmd, [o, categories] {
                      // Named kinds are the categories unless a count is also given.
                      if (!o->shapes.kinds.empty() && categories->count() == 0)

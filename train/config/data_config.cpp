@@ -13,6 +13,8 @@ constexpr EnumName<DatasetKind> kDatasetKinds[] = {{"coco", DatasetKind::coco},
                                                    {"shapes", DatasetKind::shapes}};
 constexpr EnumName<data::ShapesOptions::Sizes> kObjectSizes[] = {
     {"log_uniform", data::ShapesOptions::Sizes::log_uniform}, {"uniform", data::ShapesOptions::Sizes::uniform}};
+constexpr EnumName<data::ShapesOptions::Colors> kShapeColors[] = {
+    {"random", data::ShapesOptions::Colors::random}, {"by_kind", data::ShapesOptions::Colors::by_kind}};
 constexpr EnumName<data::MultiscaleMode> kModes[] = {{"range", data::MultiscaleMode::range},
                                                      {"value", data::MultiscaleMode::value}};
 constexpr EnumName<Batching> kBatchings[] = {{"aspect_ratio_groups", Batching::aspect_ratio_groups},
@@ -63,6 +65,7 @@ DatasetConfig read_dataset(const Node& t) {
   o.max_occlusion = t.get<double>("max_occlusion", o.max_occlusion);
   o.overlap_prob = t.get<double>("overlap_prob", o.overlap_prob);
   o.noise = t.get<double>("noise", o.noise);
+  o.colors = t.get_enum<data::ShapesOptions::Colors>("colors", o.colors, kShapeColors);
   t.locate_errors([&] { data::check_shapes_options(o); });
   // The layout make_shapes writes (data/shapes.h).
   for (const auto& [split, files] : {std::pair{"train", &c.train}, std::pair{"val", &c.val}})

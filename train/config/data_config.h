@@ -9,9 +9,9 @@
 //                             val_annotations, val_images (required; relative to root, and root to
 //                             the working directory)
 //                             kind = "shapes": dir (required), train, val, min_size, max_size,
-//                             seed, categories, jpeg_quality, min_object, max_object,
-//                             max_occlusion, overlap_prob, noise (data::ShapesOptions's
-//                             defaults)
+//                             seed, categories, kinds, jpeg_quality, min_object, max_object,
+//                             object_sizes, max_occlusion, overlap_prob, noise, colors
+//                             (data::ShapesOptions's defaults)
 //   [data.normalize]          mean, std: RGB, 3 numbers each (required)
 //   [data.train]              batch_size (images per GPU), batching = "aspect_ratio_groups" |
 //                             "shuffled", with_masks, min_image_size, scales = [[long, short],
