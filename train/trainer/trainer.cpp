@@ -21,6 +21,7 @@
 #include "train/trainer/train_data.h"
 #include "train/trainer/train_step.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -113,9 +114,15 @@ void align_offsets(const CheckpointRngs& rngs, Communicator& comm) {
   for (const auto& [name, g] : rngs.generators) g->set_state({g->state().seed, static_cast<uint64_t>(t.data<int64_t>()[i++])});
 }
 
-int64_t metadata_int(const std::map<std::string, std::string>& m, const std::string& key, int64_t fallback) {
+int64_t metadata_int(const std::map<std::string, std::string>& m, const std::string& key, int64_t fallback,
+                     const std::string& path) {
   const auto it = m.find(key);
-  return it == m.end() ? fallback : std::stoll(it->second);
+  if (it == m.end()) return fallback;
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  SPLAT_CHECK(ec == std::errc() && end == it->second.data() + it->second.size() && v >= 0, path, ": metadata ", key,
+              " = '", it->second, "' is not a count");
+  return v;
 }
 
 } // namespace
@@ -156,8 +163,8 @@ TrainSummary run_training(const TrainOptions& o) {
     const LoadedCheckpoint c = load_checkpoint(o.resume, *model, *optimizer, rngs);
     progress = c.progress;
     // Checkpoints of one-process runs before the position was stored hold it as iter_in_epoch.
-    resumed_processes = metadata_int(c.metadata, "processes", 1);
-    epoch_position = static_cast<size_t>(metadata_int(c.metadata, "sampler_position", progress.iter_in_epoch));
+    resumed_processes = metadata_int(c.metadata, "processes", 1, o.resume);
+    epoch_position = static_cast<size_t>(metadata_int(c.metadata, "sampler_position", progress.iter_in_epoch, o.resume));
     if (resumed_processes != world) {
       // Steps count this run's iterations: re-based so the schedule's epochs fall where they did.
       progress.iter_in_epoch = static_cast<int64_t>((epoch_position + world - 1) / world);
