@@ -27,7 +27,7 @@ TrainOptions tiny_run(const fs::path& dir, const std::string& work, int64_t max_
                       const std::string& device = "cpu") {
   return {.config = kShapes,
           .overrides = {"data.dataset.train=8", "data.dataset.val=2", "data.dataset.min_size=96",
-                        "data.dataset.max_size=128", "data.train.batch_size=2",
+                        "data.dataset.max_size=128", "data.train.batch_size=2", "schedule.total_batch=2",
                         "data.train.scales=[[192, 96], [192, 128]]", "data.workers=2"},
           .data = (dir / "shapes").string(),
           .work_dir = (dir / work).string(),

@@ -1,9 +1,13 @@
-// `splat train CONFIG [--data DIR] [--work-dir DIR] [--resume CKPT] ...`: train/trainer/trainer.h
-// does the work; this file declares the options.
+// `splat train CONFIG [--data DIR] [--work-dir DIR] [--resume CKPT] ...`, one process or one rank
+// of `mpirun -np N splat train ...`: train/trainer/trainer.h does the work; this file declares
+// the options. An error on any rank ends the whole job at once (train::abort_job), naming the
+// rank, so no other rank waits forever in a collective.
 #include "train/commands/command.h"
+#include "train/distributed.h"
 #include "train/trainer/trainer.h"
 
 #include <cstdio>
+#include <exception>
 #include <memory>
 
 namespace splat::train {
@@ -22,7 +26,13 @@ void add_train_command(CLI::App& app, Commands& out) {
   cmd->add_flag("!--no-validate", o->validate, "No COCO evaluation at the end of epochs");
   cmd->add_option("--set", o->overrides, "Config overrides key.path=value (repeatable)");
   out.push_back({cmd, [o] {
-    const TrainSummary s = run_training(*o);
+    TrainSummary s;
+    try {
+      s = run_training(*o);
+    } catch (const std::exception& e) {
+      abort_job(e.what());
+    }
+    if (make_communicator()->rank() != 0) return;
     std::printf("trained %lld iterations in %.1f min; last checkpoint %s\n",
                 static_cast<long long>(s.iterations), s.seconds / 60, s.last_checkpoint.c_str());
     if (s.evaluation)

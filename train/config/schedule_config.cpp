@@ -6,6 +6,7 @@ namespace {
 using S = ScheduleConfig;
 constexpr EnumName<S::Optimizer> kOptimizers[] = {{"SGD", S::Optimizer::sgd}, {"AdamW", S::Optimizer::adamw}};
 constexpr EnumName<S::Warmup> kWarmups[] = {{"none", S::Warmup::none}, {"linear", S::Warmup::linear}};
+constexpr EnumName<S::ScaleLr> kScaleLr[] = {{"none", S::ScaleLr::none}, {"linear", S::ScaleLr::linear}};
 constexpr EnumName<S::Policy> kPolicies[] = {{"step", S::Policy::step}, {"cosine", S::Policy::cosine}};
 
 template <class T> T at_least(const Node& t, std::string_view key, T lo) {
@@ -23,6 +24,7 @@ ScheduleConfig read_schedule_config(const Node& t) {
   s.lr = t.require<double>("lr");
   if (s.lr <= 0) t.child("lr").fail("must be positive");
   s.total_batch = at_least<int64_t>(t, "total_batch", 1);
+  s.scale_lr = t.get_enum<S::ScaleLr>("scale_lr", S::ScaleLr::none, kScaleLr);
   if (s.optimizer == S::Optimizer::sgd) {
     s.momentum = t.require<double>("momentum");
     s.nesterov = t.require<bool>("nesterov");

@@ -8,7 +8,9 @@
 //                all parameters as spec 5 says), nesterov (SGD), grad_clip (max
 //                gradient norm; 0 = none), warmup = "none" | "linear", warmup_iters,
 //                warmup_ratio, policy = "step" | "cosine", milestones (epochs, step), gamma
-//                (step), min_lr_ratio (cosine), epochs, checkpoint_interval, eval_interval
+//                (step), min_lr_ratio (cosine), epochs, checkpoint_interval, eval_interval,
+//                scale_lr = "none" (default) | "linear": what the trainer does when processes x
+//                data.train.batch_size differs from total_batch (train/trainer/lr_rule.h)
 #pragma once
 
 #include "train/config/config_node.h"
@@ -23,9 +25,11 @@ struct ScheduleConfig {
   enum class Optimizer { sgd, adamw };
   enum class Warmup { none, linear };
   enum class Policy { step, cosine };
+  enum class ScaleLr { none, linear };
   Optimizer optimizer = Optimizer::sgd;
   double lr = 0;
   int64_t total_batch = 0;
+  ScaleLr scale_lr = ScaleLr::none;
   double momentum = 0;               // SGD
   std::array<double, 2> betas{};     // AdamW
   double eps = 0;                    // AdamW

@@ -7,6 +7,7 @@
 // detector returns masks (mmdet's CocoMetric with metric=['bbox', 'segm']).
 #pragma once
 
+#include "core/communicator.h"
 #include "core/device.h"
 #include "data/loader.h"
 #include "models/detection/two_stage_detector.h"
@@ -53,5 +54,14 @@ using EvalProgress = std::function<void(int64_t done, int64_t total)>;
 // `detector` is put in eval mode (and left there) and run without gradients on `device`.
 DetectorEvaluation evaluate_detector(models::TwoStageDetector& detector, const config::Experiment& exp,
                                      Device device, const EvalProgress& progress = {});
+
+// The same over the processes of a data-parallel job (design.md section 6), called by every rank
+// of comm: rank r predicts the val batches r, r + world, r + 2 world, ... (the batches above,
+// dealt round-robin); every rank's COCO results text is gathered over comm to rank 0, which puts
+// the pieces back in file order (the text is byte for byte what one process writes) and scores
+// them. Rank 0 gets the evaluation, the others nullopt; progress counts this rank's images.
+std::optional<DetectorEvaluation> evaluate_detector(models::TwoStageDetector& detector,
+                                                    const config::Experiment& exp, Device device,
+                                                    Communicator& comm, const EvalProgress& progress = {});
 
 } // namespace splat::train

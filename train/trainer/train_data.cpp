@@ -56,11 +56,13 @@ TrainData::TrainData(const config::DataConfig& c, int rank, int world)
     : dataset_(make_dataset(c)),
       sampler_(c.train.batching == config::Batching::aspect_ratio_groups
                    ? decltype(sampler_)(data::GroupedBatchSampler(dataset_->aspect_ratio_flags(), c.train.batch_size,
-                                                                  rank, world, c.seed))
-                   : decltype(sampler_)(data::DistributedSampler(dataset_->size(), rank, world, c.seed))),
-      batch_size_(c.train.batch_size) {}
+                                                                  0, 1, c.seed))
+                   : decltype(sampler_)(data::DistributedSampler(dataset_->size(), 0, 1, c.seed))),
+      batch_size_(c.train.batch_size), rank_(rank), world_(world) {
+  SPLAT_CHECK(world >= 1 && rank >= 0 && rank < world, "TrainData: rank ", rank, " outside a world of ", world);
+}
 
-std::vector<std::vector<size_t>> TrainData::batches(int64_t epoch) {
+std::vector<std::vector<size_t>> TrainData::global_batches(int64_t epoch) {
   return std::visit(
       [&](auto& s) {
         s.set_epoch(epoch);
@@ -77,7 +79,19 @@ std::vector<std::vector<size_t>> TrainData::batches(int64_t epoch) {
       sampler_);
 }
 
-size_t TrainData::batches_per_epoch() const {
+std::vector<std::vector<size_t>> TrainData::batches(int64_t epoch, size_t start) {
+  const std::vector<std::vector<size_t>> all = global_batches(epoch);
+  const size_t n = all.size(), w = static_cast<size_t>(world_);
+  if (start >= n) return {};
+  const size_t rest = n - start, steps = (rest + w - 1) / w;
+  std::vector<std::vector<size_t>> mine;
+  mine.reserve(steps);
+  for (size_t k = static_cast<size_t>(rank_); k < steps * w; k += w)
+    mine.push_back(k < rest ? all[start + k] : all[(k - rest) % n]);
+  return mine;
+}
+
+size_t TrainData::global_batches_per_epoch() const {
   return std::visit(
       [&](const auto& s) -> size_t {
         if constexpr (std::is_same_v<std::decay_t<decltype(s)>, data::GroupedBatchSampler>) {
@@ -87,6 +101,11 @@ size_t TrainData::batches_per_epoch() const {
         }
       },
       sampler_);
+}
+
+size_t TrainData::batches_per_epoch() const {
+  const size_t w = static_cast<size_t>(world_);
+  return (global_batches_per_epoch() + w - 1) / w;
 }
 
 } // namespace splat::train

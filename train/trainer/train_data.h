@@ -12,13 +12,25 @@
 
 namespace splat::train {
 
+// The batches of an epoch have one global order, the config's sampler with a world of one
+// process (data/sampler.h: aspect-ratio groups, or plain shuffling dropping a short last batch):
+// it depends on the seed and the epoch only, not on the number of processes. The ranks deal
+// themselves that list: from global position `start` (the batches the run has already done this
+// epoch), rank r takes batches start + r, start + r + world, ...; the rest is padded by wrapping
+// round to the list's beginning to a multiple of world, so every rank runs the same number of
+// steps. The shards are disjoint as positions and one step of every rank takes `world`
+// consecutive global batches, so the position a checkpoint stores (global batches done) means
+// the same on any number of processes, and a run resumed on another number continues the order.
 class TrainData {
 public:
   TrainData(const config::DataConfig& config, int rank = 0, int world = 1);
   const data::Dataset& dataset() const { return *dataset_; }
-  // This rank's batches of epoch (the same count on every rank; shuffled batching drops a short
-  // last batch).
-  std::vector<std::vector<size_t>> batches(int64_t epoch);
+  // The epoch's batches in their global order.
+  std::vector<std::vector<size_t>> global_batches(int64_t epoch);
+  // This rank's batches of epoch from global position start on (see above).
+  std::vector<std::vector<size_t>> batches(int64_t epoch, size_t start = 0);
+  size_t global_batches_per_epoch() const;
+  // This rank's steps in a whole epoch: ceil(global batches / world).
   size_t batches_per_epoch() const;
   const data::CocoDataset& coco() const { return dataset_->coco(); }
 
@@ -26,6 +38,7 @@ private:
   std::unique_ptr<data::CocoSampleDataset> dataset_;
   std::variant<data::GroupedBatchSampler, data::DistributedSampler> sampler_;
   size_t batch_size_;
+  int rank_, world_;
 };
 
 // Generates the shapes dataset of config into its folder unless annotations are already there
