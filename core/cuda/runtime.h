@@ -5,7 +5,9 @@
 // (the default build). Device memory in the emulated build is host heap memory, but host code
 // still reaches it only through these calls, so code that works here is right on a GPU.
 // Every call is checked: a failure throws splat::Error naming the call, the source file and line
-// of the caller and the runtime's error string.
+// of the caller and the runtime's error string. Both implementations report every call that
+// makes the host wait for the device (device-to-host copies, synchronisations) to
+// core/cuda/host_sync.h, where tests and benchmarks count them.
 #pragma once
 
 #include <cstddef>

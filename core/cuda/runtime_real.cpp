@@ -1,6 +1,7 @@
 // The runtime layer of the real build: thin checked wrappers over the CUDA runtime API.
 #include "core/cuda/runtime.h"
 
+#include "core/cuda/host_sync.h"
 #include "core/error.h"
 
 #include <cuda_runtime.h>
@@ -73,8 +74,14 @@ Stream create_stream(std::source_location where) {
   return Stream{s};
 }
 void destroy_stream(Stream s, std::source_location where) { check(cudaStreamDestroy(raw(s)), "cudaStreamDestroy", where); }
-void synchronize(Stream s, std::source_location where) { check(cudaStreamSynchronize(raw(s)), "cudaStreamSynchronize", where); }
-void device_synchronize(std::source_location where) { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize", where); }
+void synchronize(Stream s, std::source_location where) {
+  record_host_sync(HostSync::stream_synchronize, where);
+  check(cudaStreamSynchronize(raw(s)), "cudaStreamSynchronize", where);
+}
+void device_synchronize(std::source_location where) {
+  record_host_sync(HostSync::device_synchronize, where);
+  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize", where);
+}
 
 Event create_event(std::source_location where) {
   cudaEvent_t e = nullptr;
@@ -83,7 +90,10 @@ Event create_event(std::source_location where) {
 }
 void destroy_event(Event e, std::source_location where) { check(cudaEventDestroy(raw(e)), "cudaEventDestroy", where); }
 void record_event(Event e, Stream s, std::source_location where) { check(cudaEventRecord(raw(e), raw(s)), "cudaEventRecord", where); }
-void synchronize_event(Event e, std::source_location where) { check(cudaEventSynchronize(raw(e)), "cudaEventSynchronize", where); }
+void synchronize_event(Event e, std::source_location where) {
+  record_host_sync(HostSync::event_synchronize, where);
+  check(cudaEventSynchronize(raw(e)), "cudaEventSynchronize", where);
+}
 bool query_event(Event e, std::source_location where) {
   const cudaError_t status = cudaEventQuery(raw(e));
   if (status == cudaErrorNotReady) {
@@ -121,9 +131,13 @@ void mem_get_info(size_t& free_bytes, size_t& total_bytes, std::source_location 
 }
 
 void memcpy(void* dst, const void* src, size_t bytes, CopyKind kind, std::source_location where) {
+  if (bytes == 0) return;  // as the emulated runtime: an empty copy is no host sync
+  if (kind == CopyKind::device_to_host) record_host_sync(HostSync::device_to_host_copy, where);
   check(cudaMemcpy(dst, src, bytes, raw(kind)), "cudaMemcpy", where);
 }
 void memcpy_async(void* dst, const void* src, size_t bytes, CopyKind kind, Stream s, std::source_location where) {
+  if (bytes == 0) return;
+  if (kind == CopyKind::device_to_host) record_host_sync(HostSync::device_to_host_copy, where);
   check(cudaMemcpyAsync(dst, src, bytes, raw(kind), raw(s)), "cudaMemcpyAsync", where);
 }
 void memset(void* dst, int value, size_t bytes, Stream s, std::source_location where) {
