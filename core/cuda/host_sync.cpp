@@ -37,7 +37,23 @@ int64_t& field(HostSyncCounts& c, HostSync kind) {
   throw Error(str("host sync kind ", static_cast<int>(kind), " unknown"));
 }
 
+thread_local HostSyncReason t_reason = HostSyncReason::unstated;
+
 } // namespace
+
+HostSyncReasonScope::HostSyncReasonScope(HostSyncReason reason) : previous_(t_reason) { t_reason = reason; }
+HostSyncReasonScope::~HostSyncReasonScope() { t_reason = previous_; }
+
+const char* host_sync_reason_name(HostSyncReason reason) {
+  switch (reason) {
+  case HostSyncReason::unstated: return "unstated";
+  case HostSyncReason::bounds_check: return "bounds_check";
+  case HostSyncReason::output_size: return "output_size";
+  case HostSyncReason::host_computation: return "host_computation";
+  case HostSyncReason::logging: return "logging";
+  }
+  return "unknown reason";
+}
 
 const char* host_sync_name(HostSync kind) {
   switch (kind) {
@@ -76,10 +92,13 @@ std::vector<std::string> HostSyncCounter::calls() const {
 void record_host_sync(HostSync kind, const std::source_location& where) {
   Registry& r = registry();
   if (r.size.load(std::memory_order_acquire) == 0) return;
-  const std::string call = str(host_sync_name(kind), " at ", where.file_name(), ":", where.line());
+  const HostSyncReason reason = t_reason;
+  const std::string call = str(host_sync_name(kind), " (", host_sync_reason_name(reason), ") at ",
+                               where.file_name(), ":", where.line());
   std::lock_guard lock(r.mu);
   for (HostSyncCounter::State* s : r.live) {
     ++field(s->counts, kind);
+    ++s->counts.by_reason[static_cast<size_t>(reason)];
     s->calls.push_back(call);
   }
 }
