@@ -102,8 +102,12 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   SPLAT_KERNEL(out.device(), gather, at_least_1d(out), x1, dim, index1);
   if (autograd::needs_grad({x})) {
-    record("gather", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index)](const Grads& g, const Needs&) {
-      return Grads{scatter_add(zeros(shape, {g[0].dtype(), g[0].device()}), dim, si.get(), g[0])};
+    // The kernel, not scatter_add: forward checked these index values already, and checking
+    // them again would read them back to the host (core/cuda/host_sync.h).
+    record("gather", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index1)](const Grads& g, const Needs&) {
+      Tensor gx = zeros(shape, {g[0].dtype(), g[0].device()});
+      SPLAT_KERNEL(gx.device(), scatter_add, at_least_1d(gx), dim, si.get(), at_least_1d(g[0]));
+      return Grads{gx};
     });
   }
   return out;
