@@ -26,7 +26,7 @@ TEST_CASE("reading a CUDA tensor back counts one device-to-host copy; uploads do
   CHECK(counter.counts().total() == 2);
   const auto calls = counter.calls();
   REQUIRE(calls.size() == 2);
-  CHECK(calls[0].starts_with("device_to_host_copy at "));
+  CHECK(calls[0].starts_with("device_to_host_copy (unstated) at "));
 }
 
 TEST_CASE("stream, device and event synchronisations are counted by kind") {
@@ -62,6 +62,29 @@ TEST_CASE("counters nest, start at zero, and count calls from every thread") {
   CHECK(outer.counts().device_synchronizes == 1);
   HostSyncCounter later;
   CHECK(later.counts().total() == 0);
+}
+
+TEST_CASE("a reason scope labels the syncs of its thread; the innermost scope wins") {
+  using cuda::HostSyncReason;
+  HostSyncCounter counter;
+  cuda::synchronize({});
+  {
+    cuda::HostSyncReasonScope outer(HostSyncReason::logging);
+    cuda::synchronize({});
+    {
+      cuda::HostSyncReasonScope inner(HostSyncReason::output_size);
+      cuda::synchronize({});
+      std::thread([] { cuda::synchronize({}); }).join();  // another thread: its own (no) reason
+    }
+    cuda::synchronize({});
+  }
+  const HostSyncCounts c = counter.counts();
+  CHECK(c.of(HostSyncReason::unstated) == 2);
+  CHECK(c.of(HostSyncReason::logging) == 2);
+  CHECK(c.of(HostSyncReason::output_size) == 1);
+  CHECK(c.of(HostSyncReason::bounds_check) == 0);
+  CHECK(c.total() == 5);
+  CHECK(counter.calls()[1].starts_with("stream_synchronize (logging) at "));
 }
 
 TEST_SUITE_END();
