@@ -79,6 +79,10 @@ void mem_get_info(size_t& free_bytes, size_t& total_bytes,
 // set_max_dynamic_shared (core/cuda/launch_config.h).
 void func_set_max_dynamic_shared(const void* kernel, size_t bytes,
                                  std::source_location where = std::source_location::current());
+// The (mangled) symbol of a kernel for error messages: cudaFuncGetName in the real build, the
+// symbol table in the emulated one; nullptr where none is found. kernel_name
+// (core/cuda/launch_config.h) demangles it.
+const char* kernel_symbol(const void* kernel);
 
 enum class CopyKind { host_to_device, device_to_host, device_to_device, host_to_host };
 void memcpy(void* dst, const void* src, size_t bytes, CopyKind kind,

@@ -2,22 +2,33 @@
 #include "core/cuda/runtime.h"
 
 #include "core/cuda/host_sync.h"
+#include "core/cuda/launch_config.h"
 #include "core/error.h"
 
 #include <cuda_runtime.h>
 
+#include <optional>
+
 namespace splat::cuda {
-
-void check_cuda_status(int status, const char* call, const std::source_location& where) {
-  if (status == cudaSuccess) return;
-  const auto err = static_cast<cudaError_t>(status);
-  throw Error(str(call, " failed at ", where.file_name(), ":", where.line(), ": ",
-                  cudaGetErrorName(err), ": ", cudaGetErrorString(err)));
-}
-
 namespace {
+
+// The last kernel this thread launched: kernels run asynchronously, so a fault one causes (an
+// illegal address, a device-side trap) is reported by whichever call comes next.
+struct LastLaunch {
+  const void* kernel = nullptr;
+  std::optional<LaunchConfig> cfg;
+};
+thread_local LastLaunch t_last_launch;
+
+std::string error_text(cudaError_t err) { return str(cudaGetErrorName(err), ": ", cudaGetErrorString(err)); }
+
 void check(cudaError_t status, const char* call, const std::source_location& where) {
-  check_cuda_status(static_cast<int>(status), call, where);
+  if (status == cudaSuccess) return;
+  const LastLaunch& last = t_last_launch;
+  throw Error(str(call, " failed at ", where.file_name(), ":", where.line(), ": ", error_text(status),
+                  last.cfg ? str(" (the last kernel launched on this thread, which may have caused it: ",
+                                 describe(last.kernel, *last.cfg), ")")
+                           : std::string()));
 }
 cudaStream_t raw(Stream s) { return static_cast<cudaStream_t>(s.handle); }
 cudaEvent_t raw(Event e) { return static_cast<cudaEvent_t>(e.handle); }
@@ -31,6 +42,22 @@ cudaMemcpyKind raw(CopyKind k) {
   return cudaMemcpyDefault;
 }
 } // namespace
+
+void check_launched(int status, const void* kernel, const LaunchConfig& cfg) {
+  const auto err = static_cast<cudaError_t>(status);
+  if (err != cudaSuccess) throw Error(str(describe(kernel, cfg), " failed: ", error_text(err)));
+  t_last_launch.kernel = kernel;
+  t_last_launch.cfg = cfg;
+}
+
+const char* kernel_symbol(const void* kernel) {
+  const char* name = nullptr;
+  if (cudaFuncGetName(&name, kernel) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  return name;
+}
 
 bool is_real_build() { return true; }
 

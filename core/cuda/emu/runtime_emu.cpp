@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -117,6 +118,13 @@ void stream_wait_event(Stream, Event e, std::source_location where) {
 }
 
 void func_set_max_dynamic_shared(const void*, size_t, std::source_location) {}
+
+// Kernels are host functions here: the symbol table names them where the binary exports them.
+const char* kernel_symbol(const void* kernel) {
+  Dl_info info{};
+  if (dladdr(kernel, &info) == 0 || info.dli_sname == nullptr || info.dli_saddr != kernel) return nullptr;
+  return info.dli_sname;
+}
 
 void* device_malloc(size_t bytes, std::source_location where) {
   Emulated& e = emu();
