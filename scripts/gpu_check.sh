@@ -95,30 +95,26 @@ echo "(the distributed suite needs two GPUs: NCCL refuses two ranks on one devic
 # Reads a number field of the benchmarks' one-line JSON.
 field() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" <<< "$2"; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.0f MiB", b / 1048576 }'; }
+# report NAME JSON INFERENCE_KEY NOTE: the benchmark's speeds and peak memory, or a failure.
+report() {
+  if [ -n "$(field train_images_per_s "$2")" ]; then
+    echo "$1: train $(field train_images_per_s "$2") images/s, inference $(field "$3" "$2") images/s," \
+         "peak memory $(mib "$(field peak_memory_bytes "$2")") (reserved $(mib "$(field peak_reserved_bytes "$2")"))$4"
+    passed=$((passed + 1))
+  else
+    fail_step "$1: $2"
+  fi
+}
 
 stage "splat bench model (ResNeSt-50, batch 8, 224x224)"
-if out=$("$build/train/splat" bench model --device cuda --iters 5 --json 2>&1 | tail -1) &&
-   [ -n "$(field train_images_per_s "$out")" ]; then
-  echo "bench model: train $(field train_images_per_s "$out") images/s, inference" \
-       "$(field infer_images_per_s "$out") images/s, peak memory $(mib "$(field peak_memory_bytes "$out")")" \
-       "(reserved $(mib "$(field peak_reserved_bytes "$out")"))"
-  passed=$((passed + 1))
-else
-  fail_step "bench model: $out"
-fi
+out=$("$build/train/splat" bench model --device cuda --iters 5 --json 2>&1 | tail -1)
+report "bench model" "$out" infer_images_per_s ""
 
 stage "splat bench detector (Faster S-50, 2 images of 1333x800)"
 config=configs/resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml
-if out=$("$build/train/splat" bench detector --config "$config" --device cuda --batch 2 --size 800 \
-           --width 1333 --iters 5 --json 2>&1 | tail -1) &&
-   [ -n "$(field train_images_per_s "$out")" ]; then
-  echo "bench detector: train $(field train_images_per_s "$out") images/s, inference" \
-       "$(field inference_images_per_s "$out") images/s, peak memory $(mib "$(field peak_memory_bytes "$out")")" \
-       "(reserved $(mib "$(field peak_reserved_bytes "$out")"); MMDetection reports 4.8 GB)"
-  passed=$((passed + 1))
-else
-  fail_step "bench detector: $out"
-fi
+out=$("$build/train/splat" bench detector --config "$config" --device cuda --batch 2 --size 800 \
+        --width 1333 --iters 5 --json 2>&1 | tail -1)
+report "bench detector" "$out" inference_images_per_s "; MMDetection reports 4.8 GB"
 
 stage "summary"
 echo "$passed passed, $failed failed"
