@@ -1,5 +1,6 @@
 #include "ops/class_select.h"
 
+#include "core/cuda/host_sync.h"
 #include "ops/copy.h"
 #include "ops/index.h"
 #include "ops/pointwise.h"
@@ -16,6 +17,7 @@ void check_labels(const char* op, const Tensor& labels, int64_t rows, int64_t cl
               ": labels must be i64 of shape [", rows, "], got ", dtype_name(labels.dtype()), " ",
               shape_str(labels.shape()));
   if (rows == 0) return;
+  splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::bounds_check);
   const Tensor host = to(labels, Device::cpu());
   const int64_t lo = amin(host).item<int64_t>(), hi = amax(host).item<int64_t>();
   SPLAT_CHECK(lo >= 0 && hi < classes, op, ": labels must lie in [0, ", classes, "), got values in [", lo,

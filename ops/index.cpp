@@ -1,5 +1,6 @@
 #include "ops/index.h"
 
+#include "core/cuda/host_sync.h"
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/copy.h"
@@ -32,10 +33,17 @@ std::string position_str(const Shape& shape, int64_t flat) {
 // Every index value lies in [0, size) of dim; runs before any kernel so that kernels need no
 // bounds checks (and cannot throw inside a parallel region).
 void check_index_values(std::string_view op, const Tensor& index, int64_t dim, int64_t size) {
+  splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::bounds_check);
   const auto bad = SPLAT_KERNEL(index.device(), find_bad_index, index, size);
   SPLAT_CHECK(!bad, op, ": index ", bad->value, " at position ",
               position_str(index.shape(), bad->position), " is out of range for dim ", dim,
               " of size ", size, bad->value < 0 ? " (negative indices are not supported)" : "");
+}
+
+// The number of nonzero elements of x, which sizes the output of masked_select and nonzero.
+int64_t output_size(const Tensor& x) {
+  splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::output_size);
+  return SPLAT_KERNEL(x.device(), count_nonzero, x);
 }
 
 // gather and scatter treat a 0-d tensor as shape [1], as PyTorch does.
@@ -94,8 +102,12 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   SPLAT_KERNEL(out.device(), gather, at_least_1d(out), x1, dim, index1);
   if (autograd::needs_grad({x})) {
-    record("gather", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index)](const Grads& g, const Needs&) {
-      return Grads{scatter_add(zeros(shape, {g[0].dtype(), g[0].device()}), dim, si.get(), g[0])};
+    // The kernel, not scatter_add: forward checked these index values already, and checking
+    // them again would read them back to the host (core/cuda/host_sync.h).
+    record("gather", {x}, {out}, [dim, shape = x.shape(), si = SavedTensor(index1)](const Grads& g, const Needs&) {
+      Tensor gx = zeros(shape, {g[0].dtype(), g[0].device()});
+      SPLAT_KERNEL(gx.device(), scatter_add, at_least_1d(gx), dim, si.get(), at_least_1d(g[0]));
+      return Grads{gx};
     });
   }
   return out;
@@ -146,7 +158,7 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   SPLAT_CHECK(mask.dtype() == DType::b8, "masked_select: mask must be bool, got ", mask.dtype());
   const Shape shape = broadcast_shapes("masked_select", x.shape(), mask.shape());
   const Tensor xb = expand(x, shape), maskb = expand(mask, shape);
-  const int64_t count = SPLAT_KERNEL(maskb.device(), count_nonzero, maskb);
+  const int64_t count = output_size(maskb);
   Tensor out = Tensor::empty({count}, x.dtype(), x.device());
   SPLAT_KERNEL(out.device(), masked_select, out, xb, maskb);
   if (autograd::needs_grad({x})) {
@@ -161,7 +173,7 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
 
 Tensor nonzero(const Tensor& x) {
   check_same_device("nonzero", {&x});
-  const int64_t count = SPLAT_KERNEL(x.device(), count_nonzero, x);
+  const int64_t count = output_size(x);
   Tensor out = Tensor::empty({count, x.dim()}, DType::i64, x.device());
   SPLAT_KERNEL(out.device(), nonzero, out, x);
   return out;

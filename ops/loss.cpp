@@ -4,6 +4,7 @@
 // compositions of mul / sum / div on the element loss.
 #include "ops/loss.h"
 
+#include "core/cuda/host_sync.h"
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/copy.h"
@@ -107,8 +108,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_
   const Tensor x = contiguous(logits.detach()), t = contiguous(target);
   Tensor loss = Tensor::empty({n}, x.dtype(), x.device());
   Tensor lse = Tensor::empty({n}, x.dtype(), x.device());
-  const int64_t bad = SPLAT_KERNEL(x.device(), cross_entropy, loss, lse, x, t, ignore_index);
-  SPLAT_CHECK(bad < 0, describe_bad_target(t, bad, classes, ignore_index));
+  {
+    splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::bounds_check);
+    const int64_t bad = SPLAT_KERNEL(x.device(), cross_entropy, loss, lse, x, t, ignore_index);
+    SPLAT_CHECK(bad < 0, describe_bad_target(t, bad, classes, ignore_index));
+  }
   if (autograd::needs_grad({logits})) {
     record(std::string(op), {logits}, {loss},
            [ignore_index, sx = SavedTensor(x), st = SavedTensor(t),

@@ -3,6 +3,7 @@
 // converted to float once rather than once per RoI); paste_masks dispatches to its kernel.
 #include "ops/mask_target.h"
 
+#include "core/cuda/host_sync.h"
 #include "ops/checks.h"
 #include "ops/copy.h"
 #include "ops/cpu/mask_target.h"
@@ -40,7 +41,10 @@ Tensor mask_target(const Tensor& gt_masks, const Tensor& rois, const Tensor& ass
               assigned.dtype(), " of shape ", shape_str(assigned.shape()));
   SPLAT_CHECK(out_size >= 1, op, ": out_size must be positive, got ", out_size);
   const int64_t g = gt_masks.shape()[0];
-  const Tensor host = contiguous(to(to(assigned, Device::cpu()), DType::i64));
+  const Tensor host = [&] {
+    splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::bounds_check);
+    return contiguous(to(to(assigned, Device::cpu()), DType::i64));
+  }();
   for (const int64_t* v = host.data<int64_t>(); v != host.data<int64_t>() + host.numel(); ++v)
     SPLAT_CHECK(*v >= 0 && *v < g, op, ": assigned ground-truth index ", *v, " is outside [0, ", g,
                 ") (gt_masks shape ", shape_str(gt_masks.shape()), ")");

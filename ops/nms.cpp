@@ -4,6 +4,7 @@
 // Score pre-selection composes nonzero / topk.
 #include "ops/nms.h"
 
+#include "core/cuda/host_sync.h"
 #include "ops/boxes.h"
 #include "ops/checks.h"
 #include "ops/copy.h"
@@ -43,8 +44,10 @@ Tensor run_nms(std::string_view op, const Tensor& boxes, const Tensor& scores, c
   const Tensor sorted_groups =
       groups.defined() ? index_select(to(groups, DType::i64), 0, order) : Tensor();
   const Tensor keep = Tensor::empty({n}, DType::i64, dev);
-  const int64_t kept =
-      SPLAT_KERNEL(dev, nms_sorted, keep, sorted, sorted_groups, iou_threshold, max_kept);
+  const int64_t kept = [&] {
+    splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::output_size);
+    return SPLAT_KERNEL(dev, nms_sorted, keep, sorted, sorted_groups, iou_threshold, max_kept);
+  }();
   return index_select(order, 0, narrow(keep, 0, 0, kept));
 }
 

@@ -3,6 +3,7 @@
 // grouped, which the host needs anyway).
 #include "ops/roi_align.h"
 
+#include "core/cuda/host_sync.h"
 #include "ops/autograd_support.h"
 #include "ops/checks.h"
 #include "ops/copy.h"
@@ -52,7 +53,10 @@ Tensor roi_align(const Tensor& features, const Tensor& rois, const RoiAlignOptio
               ": spatial_scale must be positive and finite, got ", o.spatial_scale);
   const int64_t n = features.shape()[0], k = rois.shape()[0];
   // Kernels index the feature map by the batch index, so every one is checked first.
-  const std::vector<double> hr = host_rois(rois);
+  const std::vector<double> hr = [&] {
+    splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::bounds_check);
+    return host_rois(rois);
+  }();
   for (int64_t r = 0; r < k; ++r) {
     const double b = hr[static_cast<size_t>(r * 5)];
     SPLAT_CHECK(b >= 0 && b < double(n) && b == std::floor(b), op, ": roi ", r, " has batch index ",
@@ -85,6 +89,8 @@ std::vector<int64_t> roi_levels(std::string_view op, const Tensor& rois, int64_t
   check_rois(op, rois);
   SPLAT_CHECK(num_levels >= 1, op, ": num_levels must be at least 1, got ", num_levels);
   SPLAT_CHECK(finest_scale > 0, op, ": finest_scale must be positive, got ", finest_scale);
+  // The host sorts the RoIs into levels: each level's count sizes its roi_align.
+  splat::cuda::HostSyncReasonScope reason(splat::cuda::HostSyncReason::host_computation);
   const std::vector<double> hr = host_rois(rois);
   const int64_t k = rois.shape()[0];
   std::vector<int64_t> levels(static_cast<size_t>(k));

@@ -22,8 +22,10 @@
 
 namespace splat::cuda {
 
-// Throws splat::Error for a failed CUDA call (implemented in runtime_real.cpp).
-void check_cuda_status(int status, const char* call, const std::source_location& where);
+// After a launch (runtime_real.cpp): throws splat::Error naming the kernel, its launch shape and
+// the CUDA error when the launch failed; else remembers the launch, so that a fault the kernel
+// causes, which CUDA reports at a later call, names it too.
+void check_launched(int status, const void* kernel, const LaunchConfig& cfg);
 
 template <class... P, class... A> void launch(void (*kernel)(P...), const LaunchConfig& cfg, A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A), "launch: wrong number of kernel arguments");
@@ -31,7 +33,7 @@ template <class... P, class... A> void launch(void (*kernel)(P...), const Launch
   const dim3 grid(cfg.grid.x, cfg.grid.y, cfg.grid.z), block(cfg.block.x, cfg.block.y, cfg.block.z);
   kernel<<<grid, block, cfg.shared_bytes, static_cast<cudaStream_t>(cfg.stream.handle)>>>(
       std::forward<A>(args)...);
-  check_cuda_status(static_cast<int>(cudaGetLastError()), "kernel launch", cfg.where);
+  check_launched(static_cast<int>(cudaGetLastError()), reinterpret_cast<const void*>(kernel), cfg);
 }
 
 } // namespace splat::cuda

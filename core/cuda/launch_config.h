@@ -39,6 +39,11 @@ size_t max_dynamic_shared(const void* kernel);
 // limit (48 KiB, or what set_max_dynamic_shared allowed, at most the opt-in maximum).
 void check_launch(const void* kernel, const LaunchConfig& cfg);
 
-std::string describe(const LaunchConfig& cfg);
+// The demangled name of a kernel ("kernel at 0x..." where the runtime finds no symbol).
+std::string kernel_name(const void* kernel);
+
+// "kernel NAME launched at FILE:LINE (grid (x, y, z), block (x, y, z), N bytes dynamic shared
+// memory)": what every launch error starts with.
+std::string describe(const void* kernel, const LaunchConfig& cfg);
 
 } // namespace splat::cuda

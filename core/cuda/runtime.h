@@ -5,7 +5,9 @@
 // (the default build). Device memory in the emulated build is host heap memory, but host code
 // still reaches it only through these calls, so code that works here is right on a GPU.
 // Every call is checked: a failure throws splat::Error naming the call, the source file and line
-// of the caller and the runtime's error string.
+// of the caller and the runtime's error string. Both implementations report every call that
+// makes the host wait for the device (device-to-host copies, synchronisations) to
+// core/cuda/host_sync.h, where tests and benchmarks count them.
 #pragma once
 
 #include <cstddef>
@@ -77,6 +79,10 @@ void mem_get_info(size_t& free_bytes, size_t& total_bytes,
 // set_max_dynamic_shared (core/cuda/launch_config.h).
 void func_set_max_dynamic_shared(const void* kernel, size_t bytes,
                                  std::source_location where = std::source_location::current());
+// The (mangled) symbol of a kernel for error messages: cudaFuncGetName in the real build, the
+// symbol table in the emulated one; nullptr where none is found. kernel_name
+// (core/cuda/launch_config.h) demangles it.
+const char* kernel_symbol(const void* kernel);
 
 enum class CopyKind { host_to_device, device_to_host, device_to_device, host_to_host };
 void memcpy(void* dst, const void* src, size_t bytes, CopyKind kind,

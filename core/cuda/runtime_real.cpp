@@ -1,22 +1,34 @@
 // The runtime layer of the real build: thin checked wrappers over the CUDA runtime API.
 #include "core/cuda/runtime.h"
 
+#include "core/cuda/host_sync.h"
+#include "core/cuda/launch_config.h"
 #include "core/error.h"
 
 #include <cuda_runtime.h>
 
+#include <optional>
+
 namespace splat::cuda {
-
-void check_cuda_status(int status, const char* call, const std::source_location& where) {
-  if (status == cudaSuccess) return;
-  const auto err = static_cast<cudaError_t>(status);
-  throw Error(str(call, " failed at ", where.file_name(), ":", where.line(), ": ",
-                  cudaGetErrorName(err), ": ", cudaGetErrorString(err)));
-}
-
 namespace {
+
+// The last kernel this thread launched: kernels run asynchronously, so a fault one causes (an
+// illegal address, a device-side trap) is reported by whichever call comes next.
+struct LastLaunch {
+  const void* kernel = nullptr;
+  std::optional<LaunchConfig> cfg;
+};
+thread_local LastLaunch t_last_launch;
+
+std::string error_text(cudaError_t err) { return str(cudaGetErrorName(err), ": ", cudaGetErrorString(err)); }
+
 void check(cudaError_t status, const char* call, const std::source_location& where) {
-  check_cuda_status(static_cast<int>(status), call, where);
+  if (status == cudaSuccess) return;
+  const LastLaunch& last = t_last_launch;
+  throw Error(str(call, " failed at ", where.file_name(), ":", where.line(), ": ", error_text(status),
+                  last.cfg ? str(" (the last kernel launched on this thread, which may have caused it: ",
+                                 describe(last.kernel, *last.cfg), ")")
+                           : std::string()));
 }
 cudaStream_t raw(Stream s) { return static_cast<cudaStream_t>(s.handle); }
 cudaEvent_t raw(Event e) { return static_cast<cudaEvent_t>(e.handle); }
@@ -30,6 +42,22 @@ cudaMemcpyKind raw(CopyKind k) {
   return cudaMemcpyDefault;
 }
 } // namespace
+
+void check_launched(int status, const void* kernel, const LaunchConfig& cfg) {
+  const auto err = static_cast<cudaError_t>(status);
+  if (err != cudaSuccess) throw Error(str(describe(kernel, cfg), " failed: ", error_text(err)));
+  t_last_launch.kernel = kernel;
+  t_last_launch.cfg = cfg;
+}
+
+const char* kernel_symbol(const void* kernel) {
+  const char* name = nullptr;
+  if (cudaFuncGetName(&name, kernel) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  return name;
+}
 
 bool is_real_build() { return true; }
 
@@ -73,8 +101,14 @@ Stream create_stream(std::source_location where) {
   return Stream{s};
 }
 void destroy_stream(Stream s, std::source_location where) { check(cudaStreamDestroy(raw(s)), "cudaStreamDestroy", where); }
-void synchronize(Stream s, std::source_location where) { check(cudaStreamSynchronize(raw(s)), "cudaStreamSynchronize", where); }
-void device_synchronize(std::source_location where) { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize", where); }
+void synchronize(Stream s, std::source_location where) {
+  record_host_sync(HostSync::stream_synchronize, where);
+  check(cudaStreamSynchronize(raw(s)), "cudaStreamSynchronize", where);
+}
+void device_synchronize(std::source_location where) {
+  record_host_sync(HostSync::device_synchronize, where);
+  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize", where);
+}
 
 Event create_event(std::source_location where) {
   cudaEvent_t e = nullptr;
@@ -83,7 +117,10 @@ Event create_event(std::source_location where) {
 }
 void destroy_event(Event e, std::source_location where) { check(cudaEventDestroy(raw(e)), "cudaEventDestroy", where); }
 void record_event(Event e, Stream s, std::source_location where) { check(cudaEventRecord(raw(e), raw(s)), "cudaEventRecord", where); }
-void synchronize_event(Event e, std::source_location where) { check(cudaEventSynchronize(raw(e)), "cudaEventSynchronize", where); }
+void synchronize_event(Event e, std::source_location where) {
+  record_host_sync(HostSync::event_synchronize, where);
+  check(cudaEventSynchronize(raw(e)), "cudaEventSynchronize", where);
+}
 bool query_event(Event e, std::source_location where) {
   const cudaError_t status = cudaEventQuery(raw(e));
   if (status == cudaErrorNotReady) {
@@ -121,9 +158,13 @@ void mem_get_info(size_t& free_bytes, size_t& total_bytes, std::source_location 
 }
 
 void memcpy(void* dst, const void* src, size_t bytes, CopyKind kind, std::source_location where) {
+  if (bytes == 0) return;  // as the emulated runtime: an empty copy is no host sync
+  if (kind == CopyKind::device_to_host) record_host_sync(HostSync::device_to_host_copy, where);
   check(cudaMemcpy(dst, src, bytes, raw(kind)), "cudaMemcpy", where);
 }
 void memcpy_async(void* dst, const void* src, size_t bytes, CopyKind kind, Stream s, std::source_location where) {
+  if (bytes == 0) return;
+  if (kind == CopyKind::device_to_host) record_host_sync(HostSync::device_to_host_copy, where);
   check(cudaMemcpyAsync(dst, src, bytes, raw(kind), raw(s)), "cudaMemcpyAsync", where);
 }
 void memset(void* dst, int value, size_t bytes, Stream s, std::source_location where) {

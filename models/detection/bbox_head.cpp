@@ -1,4 +1,5 @@
 #include "models/detection/bbox_head.h"
+#include "core/cuda/host_sync.h"
 
 #include "autograd/grad_mode.h"
 #include "core/error.h"
@@ -77,8 +78,12 @@ LossMap BBoxHead::loss(const Outputs& out, const BBoxTargets& t) const {
   SPLAT_CHECK(out.cls_score.size(0) == k && out.bbox_pred.size(0) == k, "BBoxHead::loss: ", out.cls_score.size(0),
               " predictions for ", k, " targets");
   LossMap losses;
-  // mmdet: avg_factor = max(number of RoIs with a positive label weight, 1).
-  const double cls_avg = std::max(ops::sum(ops::gt(t.label_weights, 0.0)).item<int64_t>(), int64_t{1});
+  // mmdet: avg_factor = max(number of RoIs with a positive label weight, 1), a host number there
+  // too (LossOptions::avg_factor is a double).
+  const double cls_avg = [&] {
+    cuda::HostSyncReasonScope reason(cuda::HostSyncReason::host_computation);
+    return std::max(ops::sum(ops::gt(t.label_weights, 0.0)).item<int64_t>(), int64_t{1});
+  }();
   Tensor loss_cls = ops::cross_entropy(out.cls_score, t.labels, -100,
                                        {.reduction = ops::Reduction::mean, .weight = t.label_weights, .avg_factor = cls_avg});
   if (config.loss_cls_weight != 1.0) loss_cls = ops::mul(loss_cls, config.loss_cls_weight);

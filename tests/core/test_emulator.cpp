@@ -250,7 +250,10 @@ __global__ void big_static_shared(float* out) {
 
 TEST_CASE("emulator: launches beyond sm_90 limits are rejected with the configuration") {
   DeviceVec<int> out(1);
-  CHECK_THROWS_WITH_ALL(launch(noop, {1, 1025}, out.ptr), "1025 threads per block", "test_emulator.cpp");
+  // The message names the kernel (or its address, where the binary exports no symbol for it),
+  // the launch site and the launch shape.
+  CHECK_THROWS_WITH_ALL(launch(noop, {1, 1025}, out.ptr), "1025 threads per block", "test_emulator.cpp",
+                        "kernel ", "grid (1, 1, 1), block (1025, 1, 1), 0 bytes dynamic shared memory");
   CHECK_THROWS_WITH_ALL(launch(noop, {1, {1, 1, 65}}, out.ptr), "block dims");
   CHECK_THROWS_WITH_ALL(launch(noop, {{1, 65536}, 32}, out.ptr), "grid dims");
   CHECK_THROWS_WITH_ALL(launch(noop, {0, 32}, out.ptr), "empty grid");

@@ -3,11 +3,13 @@
 // bad device indices, out of memory) so misuse fails here as it would on a GPU.
 #include "core/cuda/runtime.h"
 
+#include "core/cuda/host_sync.h"
 #include "core/error.h"
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -81,8 +83,9 @@ void destroy_stream(Stream s, std::source_location where) {
   if (s.handle == nullptr) fail("cudaStreamDestroy", "the default stream cannot be destroyed", where);
   delete static_cast<int*>(s.handle);
 }
-void synchronize(Stream, std::source_location) {}
-void device_synchronize(std::source_location) {}
+// Nothing to wait for here, but counted as on a GPU (core/cuda/host_sync.h).
+void synchronize(Stream, std::source_location where) { record_host_sync(HostSync::stream_synchronize, where); }
+void device_synchronize(std::source_location where) { record_host_sync(HostSync::device_synchronize, where); }
 
 Event create_event(std::source_location) { return Event{new EventState()}; }
 void destroy_event(Event e, std::source_location where) {
@@ -97,6 +100,7 @@ void record_event(Event e, Stream, std::source_location where) {
 }
 void synchronize_event(Event e, std::source_location where) {
   if (e.handle == nullptr) fail("cudaEventSynchronize", "invalid event", where);
+  record_host_sync(HostSync::event_synchronize, where);
 }
 bool query_event(Event e, std::source_location where) {
   if (e.handle == nullptr) fail("cudaEventQuery", "invalid event", where);
@@ -114,6 +118,13 @@ void stream_wait_event(Stream, Event e, std::source_location where) {
 }
 
 void func_set_max_dynamic_shared(const void*, size_t, std::source_location) {}
+
+// Kernels are host functions here: the symbol table names them where the binary exports them.
+const char* kernel_symbol(const void* kernel) {
+  Dl_info info{};
+  if (dladdr(kernel, &info) == 0 || info.dli_sname == nullptr || info.dli_saddr != kernel) return nullptr;
+  return info.dli_sname;
+}
 
 void* device_malloc(size_t bytes, std::source_location where) {
   Emulated& e = emu();
@@ -159,14 +170,21 @@ void mem_get_info(size_t& free_bytes, size_t& total_bytes, std::source_location)
   free_bytes = e.capacity - e.used[static_cast<size_t>(t_device)];
 }
 
-void memcpy(void* dst, const void* src, size_t bytes, CopyKind, std::source_location where) {
+namespace {
+void copy(void* dst, const void* src, size_t bytes, CopyKind kind, const char* call, const std::source_location& where) {
   if (bytes == 0) return;
-  if (dst == nullptr || src == nullptr) fail("cudaMemcpy", "null pointer", where);
+  if (dst == nullptr || src == nullptr) fail(call, "null pointer", where);
+  if (kind == CopyKind::device_to_host) record_host_sync(HostSync::device_to_host_copy, where);
   std::memmove(dst, src, bytes);
+}
+} // namespace
+
+void memcpy(void* dst, const void* src, size_t bytes, CopyKind kind, std::source_location where) {
+  copy(dst, src, bytes, kind, "cudaMemcpy", where);
 }
 
 void memcpy_async(void* dst, const void* src, size_t bytes, CopyKind kind, Stream, std::source_location where) {
-  memcpy(dst, src, bytes, kind, where);
+  copy(dst, src, bytes, kind, "cudaMemcpyAsync", where);
 }
 
 void memset(void* dst, int value, size_t bytes, Stream, std::source_location where) {

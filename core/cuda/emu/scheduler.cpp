@@ -497,7 +497,7 @@ SPLAT_EMU_INTERNAL void run_grid(const void* kernel, const LaunchConfig& cfg,
     }
   }
   san::acquire(&grid_done);  // every thread's writes happen before the launch returns
-  SPLAT_CHECK(first_error.empty(), "kernel ", describe(cfg), " failed under emulator schedule ",
+  SPLAT_CHECK(first_error.empty(), describe(kernel, cfg), " failed under emulator schedule ",
               order_name(sched.order), " seed ", sched.seed, ": ", first_error);
 }
 
