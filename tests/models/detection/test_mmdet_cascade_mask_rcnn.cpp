@@ -28,15 +28,6 @@ std::shared_ptr<models::TwoStageDetector> fixture_model() {
   return model;
 }
 
-std::vector<models::Proposals> their_proposals(const std::string& kind) {
-  std::vector<models::Proposals> theirs;
-  for (size_t i = 0; i < 2; ++i) {
-    const std::string p = kind + ".proposals." + std::to_string(i) + ".";
-    theirs.push_back({fx(p + "boxes"), fx(p + "scores")});
-  }
-  return theirs;
-}
-
 int64_t count_differing(const Tensor& a, const Tensor& b) {
   const auto x = test::to_vector<int64_t>(a), y = test::to_vector<int64_t>(b);
   REQUIRE(x.size() == y.size());
@@ -55,7 +46,7 @@ TEST_CASE(
   const models::DetectorInput input = fx.input();
   const auto feats = model->extract_features(input.images);
   auto& head = dynamic_cast<models::CascadeMaskRoiHead&>(*model->roi_head);
-  const auto theirs = their_proposals("train");
+  const auto theirs = fx.proposals("train");
 
   const auto r = head.train_stages(feats, theirs, input, nullptr);
   REQUIRE(r.stages.size() == 3);
@@ -150,23 +141,8 @@ TEST_CASE(
 
   // The whole RoI stage from MMDetection's proposals: the same detections, row for row up to
   // order, each with the same mask up to boundary pixels the probabilities' float32 noise flips.
-  const auto dets = head.predict(feats, their_proposals("test"), input.infos, /*rescale=*/true);
-  REQUIRE(dets.size() == 2);
-  int64_t pixels = 0, differing = 0;
-  for (size_t i = 0; i < 2; ++i) {
-    CAPTURE(i);
-    const std::string p = "test.det." + std::to_string(i) + ".";
-    const auto pairs = fx.check_matched(dets[i].boxes, dets[i].scores, dets[i].labels, p, 0);
-    CHECK(pairs.size() == static_cast<size_t>(fx(p + "scores").numel()));
-    const Tensor& theirs = fx(p + "masks");
-    REQUIRE(dets[i].masks.shape() == theirs.shape());
-    const auto mine = test::to_vector<int64_t>(dets[i].masks),
-               expected = test::to_vector<int64_t>(theirs);
-    const int64_t area = theirs.size(1) * theirs.size(2);
-    for (const auto& [a, b] : pairs)
-      for (int64_t k = 0; k < area; ++k) differing += mine[a * area + k] != expected[b * area + k];
-    pixels += static_cast<int64_t>(pairs.size()) * area;
-  }
+  const auto dets = head.predict(feats, fx.proposals("test"), input.infos, /*rescale=*/true);
+  const auto [differing, pixels] = fx.check_detections_with_masks(dets);
   MESSAGE(differing, " of ", pixels, " mask pixels differ");
   CHECK(differing <= pixels / 20000);
 
