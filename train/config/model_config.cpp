@@ -242,7 +242,8 @@ ModelConfig read_model_config(const Node& m) {
       for (size_t s = 1; s < rcnn.size(); ++s) {
         const Node size = rcnn.at(s).child("mask_size");
         if (size.as<int64_t>() != c.mask->mask_size)
-          size.fail(str("must be the first stage's mask_size (", c.mask->mask_size, "): one mask head setting serves every stage"));
+          size.fail(str("must be the first stage's mask_size (", c.mask->mask_size,
+                        "): one mask head setting serves every stage"));
       }
     }
     return c;
