@@ -1,18 +1,22 @@
 #!/opt/mmdet-venv/bin/python
-"""Benchmarks MMDetection 3.3's Faster R-CNN S-50 on CPU and, when the binary has it,
-`splat bench detector` on the same workload, and prints both with the ratio splat/mmdet.
+"""Benchmarks MMDetection 3.3's Faster R-CNN S-50 (or Mask / Cascade Mask R-CNN S-50) on CPU and,
+when the binary has it, `splat bench detector` on the same workload, and prints both with the
+ratio splat/mmdet.
 
     /opt/mmdet-venv/bin/python scripts/bench_detector_vs_mmdet.py [--threads T] [--batch B]
-        [--size S] [--iters N] [--config faster_s50] [--mmdet-only | --splat-only]
+        [--size S] [--iters N] [--config faster_s50|mask_s50|cascade_mask_s50]
+        [--mmdet-only | --splat-only]
 
 (venv: bash scripts/fixtures/mmdet_env.sh; the style follows scripts/bench_vs_torch.py.)
 
 Workload: B images (default 2) of short side S (default 512) and long side S * 1.375 rounded to
 a multiple of 32 (512 -> 704), landscape, random normal (already normalised), with 4 random GT
-boxes per image; metainfo as mmdet's data preprocessor sets it (img_shape = pad_shape =
-batch_input_shape = (S, L), scale factor 1). The mmdet side builds Faster S-50 from mmdet's own
-config (configs/resnest/faster-rcnn_s50_fpn_syncbn-backbone+head_ms-range-1x_coco.py, SyncBN ->
-BN, pretrained init removed, mmdet's default random init), and times with T torch threads:
+boxes per image (for the mask models each box's GT mask is the filled box, pixels
+[round(x1), round(x2)) x [round(y1), round(y2)), as BitmapMasks, as splat's bench makes them);
+metainfo as mmdet's data preprocessor sets it (img_shape = pad_shape = batch_input_shape =
+(S, L), scale factor 1). The mmdet side builds the model from mmdet's own config (CONFIGS below,
+under the mmdet package's configs/resnest/; SyncBN -> BN, pretrained init removed, mmdet's
+default random init), and times with T torch threads:
   inference      model.eval(), torch.no_grad(), model.predict(images, samples, rescale=True)
   training step  model.train(), model.loss(images, samples), mmengine's parse_losses, backward,
                  SGD step (lr 0.02, momentum 0.9, weight decay 1e-4; no warm-up)
@@ -36,6 +40,7 @@ As in bench_vs_torch.py, OpenBLAS and OpenMP are limited to T threads before tor
 import argparse
 import json
 import logging
+import math
 import os
 import resource
 import subprocess
@@ -46,7 +51,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPLAT = os.environ.get("SPLAT_BIN", os.path.join(ROOT, "build", "train", "splat"))
 # --config name -> (MMDetection's config file, splat's config file): the same seed row.
 CONFIGS = {"faster_s50": ("faster-rcnn_s50_fpn_syncbn-backbone+head_ms-range-1x_coco.py",
-                          "configs/resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml")}
+                          "configs/resnest/faster_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml"),
+           "mask_s50": ("mask-rcnn_s50_fpn_syncbn-backbone+head_ms-1x_coco.py",
+                        "configs/resnest/mask_rcnn_s50_fpn_syncbn-backbone+head_mstrain_1x_coco.toml"),
+           "cascade_mask_s50": ("cascade-mask-rcnn_s50_fpn_syncbn-backbone+head_ms-1x_coco.py",
+                                "configs/resnest/cascade_mask_rcnn_s50_fpn_syncbn-backbone+head_mstrain_1x_coco.toml")}
 
 
 def long_side(short):
@@ -72,6 +81,16 @@ def timed(fn, iters):
     return min(times), sum(times) / len(times)
 
 
+def box_bitmaps(boxes, h, w):
+    """(G, h, w) u8 numpy bitmaps of the filled boxes, rounded half away from zero (C's lround)."""
+    import numpy as np
+    out = np.zeros((len(boxes), h, w), dtype=np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
+        r = [int(math.floor(v + 0.5)) for v in (x1, y1, x2, y2)]
+        out[i, r[1]:r[3], r[0]:r[2]] = 1
+    return out
+
+
 def mmdet_bench(args):
     os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -84,6 +103,7 @@ def mmdet_bench(args):
     import mmdet
     from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
+    from mmdet.structures.mask import BitmapMasks
     from mmdet.utils import register_all_modules
     from mmengine.config import Config, ConfigDict
     from mmengine.logging import MMLogger
@@ -115,6 +135,8 @@ def mmdet_bench(args):
                 gt = InstanceData()
                 gt.bboxes = torch.cat([xy, (xy + wh).minimum(torch.tensor([w - 1.0, h - 1.0]))], 1)
                 gt.labels = torch.randint(0, 80, (4,), generator=g)
+                if model.roi_head.with_mask:
+                    gt.masks = BitmapMasks(box_bitmaps(gt.bboxes, h, w), h, w)
                 s.gt_instances = gt
             out.append(s)
         return out

@@ -28,6 +28,8 @@ const std::string kMaskS50 = kConfigs + "resnest/mask_rcnn_s50_fpn_syncbn-backbo
 const std::string kMaskS101 = kConfigs + "resnest/mask_rcnn_s101_fpn_syncbn-backbone+head_mstrain_1x_coco.toml";
 const std::string kCascadeS50 = kConfigs + "resnest/cascade_rcnn_s50_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
 const std::string kCascadeS101 = kConfigs + "resnest/cascade_rcnn_s101_fpn_syncbn-backbone+head_mstrain-range_1x_coco.toml";
+const std::string kCascadeMaskS50 = kConfigs + "resnest/cascade_mask_rcnn_s50_fpn_syncbn-backbone+head_mstrain_1x_coco.toml";
+const std::string kCascadeMaskS101 = kConfigs + "resnest/cascade_mask_rcnn_s101_fpn_syncbn-backbone+head_mstrain_1x_coco.toml";
 const std::string kShapes = kConfigs + "shapes/faster_rcnn_s18_fpn_shapes.toml";
 
 // key -> "AxBxC" (the TSV's shape spelling; "scalar" for a 0-d tensor) of the given components.
@@ -167,6 +169,52 @@ TEST_CASE("seed configs build the spec's Cascade R-CNN S-50 and S-101") {
   CHECK(short_weights.find("2 weights for 3 stages") != std::string::npos);
 }
 
+TEST_CASE("seed configs build the spec's Cascade Mask R-CNN S-50 and S-101") {
+  check_seed_model(kCascadeMaskS50, "backbone_s50", 83'189'118, 670, "roi_head_cascade_mask");
+  check_seed_model(kCascadeMaskS101, "backbone_s101", 103'980'894, 1129, "roi_head_cascade_mask");
+  const cfg::Experiment e = cfg::load_experiment(kCascadeMaskS50);
+  const cfg::Experiment cascade = cfg::load_experiment(kCascadeS50);
+  // The cascade's settings unchanged (its stages re-written with mask_size) ...
+  const auto& stages = e.model.cascade_roi_head.stages;
+  REQUIRE(stages.size() == 3);
+  for (size_t s = 0; s < 3; ++s) {
+    CAPTURE(s);
+    const auto& c = cascade.model.cascade_roi_head.stages[s];
+    CHECK(stages[s].loss_weight == c.loss_weight);
+    CHECK(stages[s].bbox_head.coder.stds == c.bbox_head.coder.stds);
+    CHECK(stages[s].train.assigner.pos_iou_thr == c.train.assigner.pos_iou_thr);
+    CHECK(!stages[s].train.assigner.match_low_quality); // spec 3.1: off for the cascades
+    CHECK(stages[s].train.sampler.num == 512);
+  }
+  CHECK(e.model.two_stage.rpn_train.allowed_border == 0);
+  // ... plus the mask branch, on the mask data pipeline.
+  REQUIRE(e.model.mask.has_value());
+  CHECK(e.model.mask->roi_extractor.output_size == 14);
+  CHECK(e.model.mask->mask_size == 28);
+  CHECK(e.model.mask->mask_thr_binary == 0.5);
+  CHECK(e.model.mask->head.num_convs == 4);
+  CHECK(e.model.mask->head.norm->kind == nn::NormKind::sync_batch);
+  CHECK(e.data.train.with_masks);
+  CHECK(e.data.train.pipeline.mode == data::MultiscaleMode::value);
+  CHECK(e.data.train.pipeline.scales.size() == 6);
+  // Cascade R-CNN has no mask keys; stages that disagree on mask_size are named.
+  CHECK_FALSE(cascade.model.mask.has_value());
+  test::TempDir tmp;
+  const auto path = tmp.dir / "mask_sizes.toml";
+  std::ofstream out(path);
+  out << "_base = \"" << kCascadeMaskS50 << "\"\n";
+  for (int size : {28, 28, 14})
+    out << "[[model.train.rcnn]]\n"
+        << "assigner = { pos_iou_thr = 0.7, neg_iou_thr = 0.7, min_pos_iou = 0.7, match_low_quality = false, "
+           "ignore_iof_thr = -1 }\n"
+        << "sampler = { num = 512, pos_fraction = 0.25, neg_pos_ub = -1, add_gt_as_proposals = true }\n"
+        << "mask_size = " << size << "\n";
+  out.close();
+  const std::string msg = test::error_of([&] { cfg::load_experiment(path.string()); });
+  CHECK(msg.find("mask_sizes.toml:13:") != std::string::npos);
+  CHECK(msg.find("must be the first stage's mask_size (28)") != std::string::npos);
+}
+
 TEST_CASE("the shapes config builds a small detector") {
   const cfg::Experiment e = cfg::load_experiment(kShapes);
   auto model = cfg::build_detector(e.model);
@@ -281,6 +329,26 @@ TEST_CASE("MMDetection Mask R-CNN checkpoints load strictly through the key map"
   const std::string msg = test::error_of([&] { models::load_detector_weights(*model, faster); });
   CHECK(msg.find("roi_head.mask_head.upsample.bias") != std::string::npos);
   CHECK(msg.find("roi_head.mask_head.convs.2.bn.num_batches_tracked") != std::string::npos);
+}
+
+TEST_CASE("an MMDetection Cascade Mask R-CNN checkpoint loads strictly (roi_head.mask_head.{0,1,2})" *
+          doctest::skip(!have_torch())) {
+  test::TempDir tmp;
+  auto model = cfg::build_detector(cfg::load_experiment(kCascadeMaskS50).model);
+  const std::string path = random_checkpoint(tmp.dir / "cascade_mask_s50.pth", "", "cascade_mask_s50");
+  models::load_detector_weights(*model, path);
+  const auto state = nn::map_keys(nn::load_pth_state_dict(path), nn::KeyMap::mmdet);
+  for (const char* key : {"roi_head.mask_head.0.convs.0.conv.weight", "roi_head.mask_head.1.upsample.bias",
+                          "roi_head.mask_head.2.conv_logits.weight", "roi_head.mask_head.2.convs.3.bn.running_var",
+                          "roi_head.bbox_head.2.fc_reg.weight"}) {
+    CAPTURE(key);
+    test::check_equal(model->state_dict().at(key), state.at(key));
+  }
+  // A Cascade R-CNN checkpoint lacks the three mask heads.
+  const std::string cascade = random_checkpoint(tmp.dir / "cascade_s50.pth", "", "cascade_s50");
+  const std::string msg = test::error_of([&] { models::load_detector_weights(*model, cascade); });
+  CHECK(msg.find("roi_head.mask_head.0.upsample.weight") != std::string::npos);
+  CHECK(msg.find("roi_head.mask_head.2.convs.1.bn.num_batches_tracked") != std::string::npos);
 }
 
 TEST_CASE("an MMDetection Cascade R-CNN checkpoint loads strictly (roi_head.bbox_head.{0,1,2})" *

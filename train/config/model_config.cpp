@@ -1,12 +1,15 @@
 #include "train/config/model_config.h"
 
+#include "models/detection/cascade_mask_roi_head.h"
+
 #include <array>
 
 namespace splat::train::config {
 namespace {
 
 constexpr EnumName<std::string_view> kTypes[] = {
-    {"faster_rcnn", "faster_rcnn"}, {"mask_rcnn", "mask_rcnn"}, {"cascade_rcnn", "cascade_rcnn"}};
+    {"faster_rcnn", "faster_rcnn"}, {"mask_rcnn", "mask_rcnn"}, {"cascade_rcnn", "cascade_rcnn"},
+    {"cascade_mask_rcnn", "cascade_mask_rcnn"}};
 
 enum class Norm { none, bn, sync_bn };
 constexpr EnumName<Norm> kNorms[] = {{"none", Norm::none}, {"BN", Norm::bn}, {"SyncBN", Norm::sync_bn}};
@@ -148,8 +151,9 @@ models::FCNMaskHeadConfig read_mask_head(const Node& t, int64_t in_channels, int
   return c;
 }
 
-// Mask R-CNN's mask branch: its extractor and head under [model.roi_head], its mask size with
-// the R-CNN's training settings and its threshold with the test ones.
+// The mask branch (Mask and Cascade Mask R-CNN): its extractor and head under [model.roi_head],
+// its mask size with the R-CNN's training settings (of the first stage for a cascade, whose
+// stages must agree: one mask head setting serves them all) and its threshold with the test ones.
 models::MaskBranchConfig read_mask_branch(const Node& roi, const Node& rcnn_train, const Node& rcnn_test,
                                           int64_t in_channels, int64_t num_classes) {
   models::MaskBranchConfig c;
@@ -228,11 +232,20 @@ ModelConfig read_model_config(const Node& m) {
   const models::RcnnTestConfig rcnn_test{.score_thr = rt.require<double>("score_thr"),
                                          .nms_iou = rt.require<double>("nms_iou"),
                                          .max_per_img = rt.require<int64_t>("max_per_img")};
-  if (c.type == "cascade_rcnn") {
+  if (c.type == "cascade_rcnn" || c.type == "cascade_mask_rcnn") {
+    const Node rcnn = train.child("rcnn");
     c.cascade_roi_head.bbox_roi_extractor = ex;
-    c.cascade_roi_head.stages =
-        read_cascade_stages(roi, train.child("rcnn"), ts.neck.out_channels, ex.output_size, c.num_classes);
+    c.cascade_roi_head.stages = read_cascade_stages(roi, rcnn, ts.neck.out_channels, ex.output_size, c.num_classes);
     c.cascade_roi_head.test = rcnn_test;
+    if (c.type == "cascade_mask_rcnn") {
+      c.mask = read_mask_branch(roi, rcnn.at(0), rt, ts.neck.out_channels, c.num_classes);
+      for (size_t s = 1; s < rcnn.size(); ++s) {
+        const Node size = rcnn.at(s).child("mask_size");
+        if (size.as<int64_t>() != c.mask->mask_size)
+          size.fail(str("must be the first stage's mask_size (", c.mask->mask_size,
+                        "): one mask head setting serves every stage"));
+      }
+    }
     return c;
   }
   const Node rcnn = train.table("rcnn");
@@ -246,7 +259,9 @@ ModelConfig read_model_config(const Node& m) {
 
 std::shared_ptr<models::TwoStageDetector> build_detector(const ModelConfig& c) {
   std::shared_ptr<models::RoiHead> head;
-  if (c.type == "cascade_rcnn")
+  if (c.type == "cascade_mask_rcnn")
+    head = std::make_shared<models::CascadeMaskRoiHead>(c.cascade_roi_head, *c.mask);
+  else if (c.type == "cascade_rcnn")
     head = std::make_shared<models::CascadeRoiHead>(c.cascade_roi_head);
   else if (c.mask)
     head = std::make_shared<models::MaskRoiHead>(c.roi_head, *c.mask);

@@ -2,7 +2,8 @@
 // settings (spec sections 2 and 3), bound to the models' structs (models/detection/). Every
 // value the spec sets is required in the file; the layout mirrors MMDetection's model dict:
 //
-//   [model]                         type = "faster_rcnn" | "mask_rcnn" | "cascade_rcnn", num_classes
+//   [model]                         type = "faster_rcnn" | "mask_rcnn" | "cascade_rcnn" |
+//                                   "cascade_mask_rcnn", num_classes
 //   [model.backbone]                depth = 50 | 101, or blocks = [b1, b2, b3, b4];
 //                                   stem_channels, base_channels, radix, reduction_factor (4:
 //                                   the only value splat's split attention implements),
@@ -35,6 +36,10 @@
 //   [model.roi_head]                stage_loss_weights = [w1, w2, w3]
 //   [[model.roi_head.bbox_head]]    one per stage, the keys of [model.roi_head.bbox_head]
 //   [[model.train.rcnn]]            one per stage, assigner and sampler
+// Cascade Mask R-CNN (type = "cascade_mask_rcnn") is the cascade plus Mask R-CNN's mask keys:
+// [model.roi_head.mask_roi_extractor] and [model.roi_head.mask_head] once (every stage's mask
+// head is built from them), mask_size in every [[model.train.rcnn]] (all equal), and
+// mask_thr_binary in [model.test.rcnn].
 #pragma once
 
 #include "models/detection/cascade_roi_head.h"
@@ -49,12 +54,12 @@
 namespace splat::train::config {
 
 struct ModelConfig {
-  std::string type; // "faster_rcnn", "mask_rcnn" or "cascade_rcnn"
+  std::string type; // "faster_rcnn", "mask_rcnn", "cascade_rcnn" or "cascade_mask_rcnn"
   int64_t num_classes = 0;
   models::TwoStageConfig two_stage;
   models::StandardRoiHeadConfig roi_head;          // faster_rcnn, mask_rcnn
-  std::optional<models::MaskBranchConfig> mask;    // mask_rcnn's mask branch
-  models::CascadeRoiHeadConfig cascade_roi_head;   // cascade_rcnn
+  std::optional<models::MaskBranchConfig> mask;    // the mask branch (of every stage for a cascade)
+  models::CascadeRoiHeadConfig cascade_roi_head;   // cascade_rcnn, cascade_mask_rcnn
 };
 
 // Reads the [model] table (root.table("model")), marking every key it reads used.

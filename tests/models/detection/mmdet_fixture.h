@@ -1,10 +1,12 @@
 // Reading and comparing the MMDetection parity fixtures (scripts/fixtures/mmdet_*.py): named
-// tensors, the fixture's detector input, and the comparisons the detector parity tests share
-// (tolerances scaled to the tensors, order-free matching of proposals and detections).
+// tensors, the fixture's detector input and proposals, and the comparisons the detector parity
+// tests share (tolerances scaled to the tensors, order-free matching of proposals and
+// detections, and of detections' masks).
 #pragma once
 
 #include "core/safetensors.h"
 #include "models/detection/detector_input.h"
+#include "models/detection/proposals.h"
 #include "tests/helpers.h"
 
 #include <cmath>
@@ -59,6 +61,17 @@ public:
     return in;
   }
 
+  // The RPN proposals {kind}.proposals.{i}.{boxes,scores} of both images (kind "train" or
+  // "test"), to run a RoI head from MMDetection's own.
+  std::vector<models::Proposals> proposals(const std::string& kind) const {
+    std::vector<models::Proposals> out;
+    for (size_t i = 0; i < 2; ++i) {
+      const std::string p = kind + ".proposals." + std::to_string(i) + ".";
+      out.push_back({(*this)(p + "boxes"), (*this)(p + "scores")});
+    }
+    return out;
+  }
+
   // Proposals or detections computed from inputs that differ in the 6th digit: near-equal
   // scores may swap places and an IoU at the NMS threshold may flip, so rows are matched, not
   // compared in order. At most `slack` rows of either side may be unmatched; a match is a box
@@ -93,6 +106,32 @@ public:
     }
     CHECK(m - static_cast<int64_t>(pairs.size()) <= slack);
     return pairs;
+  }
+
+  // Detections with masks of both images from MMDetection's proposals against test.det.{i}.*:
+  // every row matched (check_matched without slack), each matched row's (H, W) bool mask
+  // compared with the fixture's u8 one pixel by pixel. Returns {differing, compared} pixels.
+  std::pair<int64_t, int64_t>
+  check_detections_with_masks(const std::vector<models::Detections>& dets) const {
+    const auto& fx = *this;
+    REQUIRE(dets.size() == 2);
+    int64_t differing = 0, pixels = 0;
+    for (size_t i = 0; i < 2; ++i) {
+      CAPTURE(i);
+      const std::string p = "test.det." + std::to_string(i) + ".";
+      const auto pairs = check_matched(dets[i].boxes, dets[i].scores, dets[i].labels, p, 0);
+      CHECK(pairs.size() == static_cast<size_t>(fx(p + "scores").numel()));
+      const Tensor& theirs = fx(p + "masks");
+      REQUIRE(dets[i].masks.shape() == theirs.shape());
+      CHECK(dets[i].masks.dtype() == DType::b8);
+      const auto mine = to_vector<int64_t>(dets[i].masks), expected = to_vector<int64_t>(theirs);
+      const int64_t area = theirs.size(1) * theirs.size(2);
+      for (const auto& [a, b] : pairs)
+        for (int64_t k = 0; k < area; ++k)
+          differing += mine[a * area + k] != expected[b * area + k];
+      pixels += static_cast<int64_t>(pairs.size()) * area;
+    }
+    return {differing, pixels};
   }
 
 private:

@@ -1,11 +1,12 @@
-// A full training step of the narrow Faster, Mask and Cascade R-CNN on the CPU and on the emulated CUDA
-// device: the same weights, the same batch and the same sampler seed give the same losses and
+// A full training step of the narrow Faster, Mask, Cascade and Cascade Mask R-CNN on the CPU and
+// on the emulated CUDA device: the same weights, the same batch and the same sampler seed give the same losses and
 // the same gradient for every parameter. The samplers are the spec's random ones (256 anchors
 // per image; 64 RoIs instead of 512, which keeps the emulated heads fast and still subsamples
 // the 1000 proposals), so this also checks that Philox draws the same anchors and RoIs on both
 // devices. The Mask R-CNN batch has ellipse masks in its GT boxes, held on the CPU for both
 // devices (BitmapMasks moves what the RoIs need). The cascade's three stages must also sample the
-// same RoIs from the same refined boxes.
+// same RoIs from the same refined boxes. The Cascade Mask R-CNN's detections and their masks
+// (the stages' mean probabilities, pasted) are the same on both devices too.
 //
 // In float64, as tests/models/test_resnest.cpp's CUDA training test: with a batch of 2 the
 // split-attention BNs normalise 2 values per channel, which amplifies float32 rounding far
@@ -14,8 +15,7 @@
 #include "autograd/engine.h"
 #include "ops/copy.h"
 #include "tests/helpers.h"
-#include "tests/models/detection/narrow_cascade_rcnn.h"
-#include "tests/models/detection/narrow_mask_rcnn.h"
+#include "tests/models/detection/narrow_cascade_mask_rcnn.h"
 #include "tests/models/detection/tiny_detector_input.h"
 
 using namespace splat;
@@ -47,12 +47,25 @@ std::shared_ptr<models::TwoStageDetector> sampling_mask_rcnn() {
                                                                    test::narrow_mask_branch_config()));
 }
 
-std::shared_ptr<models::TwoStageDetector> sampling_cascade_rcnn() {
+models::TwoStageConfig sampling_cascade_two_stage() {
   models::TwoStageConfig c = test::narrow_cascade_two_stage_config();
   c.rpn_train.sampler = models::RpnTrainConfig{}.sampler;
+  return c;
+}
+
+models::CascadeRoiHeadConfig sampling_cascade_roi_head() {
   models::CascadeRoiHeadConfig r = test::narrow_cascade_roi_head_config();
   for (auto& s : r.stages) s.train.sampler = {.num = 64, .pos_fraction = 0.25, .neg_pos_ub = -1, .add_gt_as_proposals = true};
-  return std::make_shared<models::TwoStageDetector>(c, std::make_shared<models::CascadeRoiHead>(r));
+  return r;
+}
+
+std::shared_ptr<models::TwoStageDetector> sampling_cascade_rcnn() {
+  return std::make_shared<models::TwoStageDetector>(sampling_cascade_two_stage(),
+                                                    std::make_shared<models::CascadeRoiHead>(sampling_cascade_roi_head()));
+}
+
+std::shared_ptr<models::TwoStageDetector> sampling_cascade_mask_rcnn() {
+  return test::narrow_cascade_mask_rcnn(sampling_cascade_roi_head(), sampling_cascade_two_stage());
 }
 
 void check_training_step(std::shared_ptr<models::TwoStageDetector> (*make)(), bool with_masks, size_t num_losses,
@@ -122,6 +135,40 @@ TEST_CASE("a Mask R-CNN training step is the same on the CPU and the emulated CU
 TEST_CASE("a Cascade R-CNN training step is the same on the CPU and the emulated CUDA device") {
   // 11 entries: the RPN's 2 losses and each stage's loss_cls, acc and loss_bbox.
   check_training_step(sampling_cascade_rcnn, /*with_masks=*/false, 11, 60);
+}
+
+TEST_CASE("a Cascade Mask R-CNN training step is the same on the CPU and the emulated CUDA device") {
+  // 14 entries: the cascade's 11 and each stage's loss_mask; the cascade's 130 parameters and
+  // the three mask heads' 10 each.
+  check_training_step(sampling_cascade_mask_rcnn, /*with_masks=*/true, 14, 150);
+}
+
+TEST_CASE("Cascade Mask R-CNN detections and masks are the same on the CPU and the emulated CUDA device") {
+  models::CascadeRoiHeadConfig roi = test::narrow_cascade_roi_head_config();
+  roi.test.score_thr = 0; // random weights: keep every box, so that there are masks to compare
+  models::TwoStageConfig ts = test::narrow_cascade_two_stage_config();
+  ts.rpn_proposal_test.max_per_img = 50; // fewer RoIs through the emulated heads
+  manual_seed(12);
+  auto cpu = test::narrow_cascade_mask_rcnn(roi, ts), gpu = test::narrow_cascade_mask_rcnn(roi, ts);
+  cpu->to(DType::f64);
+  gpu->to(DType::f64);
+  gpu->load_state_dict(cpu->state_dict());
+  gpu->to(Device::cuda(0));
+  cpu->eval();
+  gpu->eval();
+  const auto dc = cpu->predict(test::tiny_detector_input(DType::f64));
+  const auto dg = gpu->predict(test::tiny_detector_input(DType::f64, Device::cuda(0)));
+  REQUIRE(dc.size() == 2);
+  REQUIRE(dg.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    REQUIRE(dc[i].boxes.size(0) > 0);
+    CHECK(dg[i].masks.device() == Device::cuda(0));
+    check_close(ops::to(dg[i].boxes, Device::cpu()), dc[i].boxes, 1e-10, 1e-10);
+    check_close(ops::to(dg[i].scores, Device::cpu()), dc[i].scores, 1e-10, 1e-12);
+    test::check_equal(ops::to(dg[i].labels, Device::cpu()), dc[i].labels);
+    test::check_equal(ops::to(dg[i].masks, Device::cpu()), dc[i].masks);
+  }
 }
 
 TEST_SUITE_END();

@@ -25,15 +25,6 @@ std::shared_ptr<models::TwoStageDetector> fixture_model() {
   return model;
 }
 
-std::vector<models::Proposals> their_proposals(const std::string& kind) {
-  std::vector<models::Proposals> theirs;
-  for (size_t i = 0; i < 2; ++i) {
-    const std::string p = kind + ".proposals." + std::to_string(i) + ".";
-    theirs.push_back({fx(p + "boxes"), fx(p + "scores")});
-  }
-  return theirs;
-}
-
 const char* const kStageLosses[] = {"loss_cls", "acc", "loss_bbox"};
 
 // The box heads' outputs from the same RoIs: measured up to 2.3e-4 of each tensor's scale (the
@@ -53,7 +44,7 @@ TEST_CASE("mmdet Cascade R-CNN: every stage's RoIs, targets, outputs, refined bo
     fx.check_matched(proposals[i].boxes, proposals[i].scores, {}, "train.proposals." + std::to_string(i) + ".", 4);
 
   auto& head = dynamic_cast<models::CascadeRoiHead&>(*model->roi_head);
-  const auto r = head.train_stages(feats, their_proposals("train"), input, nullptr);
+  const auto r = head.train_stages(feats, fx.proposals("train"), input, nullptr);
   REQUIRE(r.stages.size() == 3);
   for (size_t s = 0; s < 3; ++s) {
     CAPTURE(s);
@@ -117,7 +108,7 @@ TEST_CASE("mmdet Cascade R-CNN: test-time stages, averaged scores and detections
     fx.check_matched(proposals[i].boxes, proposals[i].scores, {}, "test.proposals." + std::to_string(i) + ".", 4);
 
   auto& head = dynamic_cast<models::CascadeRoiHead&>(*model->roi_head);
-  const auto theirs = their_proposals("test");
+  const auto theirs = fx.proposals("test");
   const auto r = head.test_stages(feats, theirs, input.infos);
   Tensor sum;
   for (size_t s = 0; s < 3; ++s) {

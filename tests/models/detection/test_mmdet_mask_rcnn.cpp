@@ -35,15 +35,6 @@ std::shared_ptr<models::TwoStageDetector> fixture_model() {
   return model;
 }
 
-std::vector<models::Proposals> their_proposals(const std::string& kind) {
-  std::vector<models::Proposals> out;
-  for (size_t i = 0; i < 2; ++i) {
-    const std::string p = kind + ".proposals." + std::to_string(i) + ".";
-    out.push_back({fx()(p + "boxes"), fx()(p + "scores")});
-  }
-  return out;
-}
-
 } // namespace
 
 TEST_CASE(
@@ -53,7 +44,7 @@ TEST_CASE(
   const models::DetectorInput input = fx().input();
   const auto feats = model->extract_features(input.images);
   auto& head = dynamic_cast<models::MaskRoiHead&>(*model->roi_head);
-  const std::vector<models::Proposals> theirs = their_proposals("train");
+  const std::vector<models::Proposals> theirs = fx().proposals("train");
   const auto samples = head.sample(theirs, input, nullptr);
   check_equal(models::sampled_rois(samples), fx()("train.roi.rois"));
   check_equal(head.bbox_head->targets(samples).labels, fx()("train.roi.labels"));
@@ -125,24 +116,8 @@ TEST_CASE("mmdet Mask R-CNN: mask logits of the detections, and the masks pasted
 
   // The whole RoI stage from MMDetection's proposals: the same detections, row for row up to
   // order, each with the same mask.
-  const auto dets = head.predict(feats, their_proposals("test"), input.infos, /*rescale=*/true);
-  REQUIRE(dets.size() == 2);
-  int64_t pixels = 0, differing = 0;
-  for (size_t i = 0; i < 2; ++i) {
-    CAPTURE(i);
-    const std::string p = "test.det." + std::to_string(i) + ".";
-    const auto pairs = fx().check_matched(dets[i].boxes, dets[i].scores, dets[i].labels, p, 0);
-    CHECK(pairs.size() == static_cast<size_t>(fx()(p + "scores").numel()));
-    const Tensor& theirs = fx()(p + "masks");
-    REQUIRE(dets[i].masks.shape() == theirs.shape());
-    CHECK(dets[i].masks.dtype() == DType::b8);
-    const auto mine = test::to_vector<int64_t>(dets[i].masks),
-               expected = test::to_vector<int64_t>(theirs);
-    const int64_t area = theirs.size(1) * theirs.size(2);
-    for (const auto& [a, b] : pairs)
-      for (int64_t k = 0; k < area; ++k) differing += mine[a * area + k] != expected[b * area + k];
-    pixels += static_cast<int64_t>(pairs.size()) * area;
-  }
+  const auto dets = head.predict(feats, fx().proposals("test"), input.infos, /*rescale=*/true);
+  const auto [differing, pixels] = fx().check_detections_with_masks(dets);
   // The paste is exact (above), so a pixel flips only where the logits' float32 noise (a few
   // 1e-5, another summation order) moves a boundary pixel across 0.5: measured 7 of 525,760.
   MESSAGE(differing, " of ", pixels, " mask pixels differ");
