@@ -6,6 +6,7 @@
 #include "core/dtype.h"
 
 #include <cmath>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -141,6 +142,14 @@ struct PointwiseInfo {
 };
 template <class Op> PointwiseInfo info(Op op) {
   return visit(op, []<class Fn>() { return PointwiseInfo{Fn::name, Fn::dtypes, Fn::bool_result}; });
+}
+
+// The profiler's row names of the pointwise kernels, "binary.mul" (ops/device_dispatch.h).
+inline std::string kernel_label(std::string_view kernel, UnaryOp op) {
+  return std::string(kernel) + "." + std::string(info(op).name);
+}
+inline std::string kernel_label(std::string_view kernel, BinaryOp op) {
+  return std::string(kernel) + "." + std::string(info(op).name);
 }
 
 } // namespace splat::ops

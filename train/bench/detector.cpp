@@ -96,7 +96,9 @@ void bench_detector(const DetectorBenchOptions& o) {
   double infer_s = 0;
   {
     autograd::NoGradGuard no_grad;
-    infer_s = best_seconds([&] { (void)model->predict(test_input); wait_for(device); }, 0, o.iters);
+    auto infer = [&] { (void)model->predict(test_input); wait_for(device); };
+    infer_s = best_seconds(infer, 0, o.iters);
+    profile_once("one inference", infer);
   }
   const int64_t infer_rss = peak_rss_bytes();
 
@@ -114,6 +116,7 @@ void bench_detector(const DetectorBenchOptions& o) {
     wait_for(device);
   };
   const double train_s = best_seconds(train_step, 0, o.iters);
+  profile_once("one training step", train_step);
   const double train_ips = o.batch / train_s, infer_ips = o.batch / infer_s;
   const int64_t peak = allocator_for(device).stats().peak_bytes, rss = peak_rss_bytes();
   const int64_t h = input.images.size(2), w = input.images.size(3);

@@ -49,9 +49,12 @@ void bench_model(const ModelBenchOptions& o) {
   };
   // min_seconds 0: exactly `iters` timed runs after the warm-up (a step takes seconds on a CPU).
   const double train_s = best_seconds(train_step, 0, o.iters);
+  profile_once("one training step", train_step);
   model->eval();
   autograd::NoGradGuard no_grad;
-  const double infer_s = best_seconds([&] { (void)model->forward(x); wait_for(device); }, 0, o.iters);
+  auto infer = [&] { (void)model->forward(x); wait_for(device); };
+  const double infer_s = best_seconds(infer, 0, o.iters);
+  profile_once("one inference", infer);
   const double train_ips = o.batch / train_s, infer_ips = o.batch / infer_s;
   const int64_t peak = allocator_for(device).stats().peak_bytes;
   if (o.json) {
