@@ -54,7 +54,7 @@ Tensor unary_grad(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& y)
   case UnaryOp::sqrt: return div(g, mul(y, 2.0));
   case UnaryOp::rsqrt: return mul(g, mul(pow(y, 3.0), -0.5));
   case UnaryOp::square: return mul(g, mul(x, 2.0));
-  case UnaryOp::relu: return masked_fill(g, le(y, 0.0), 0);
+  case UnaryOp::relu: return binary(BinaryOp::relu_backward, g, y);
   case UnaryOp::sigmoid: return mul(g, mul(y, sub(scalar_like(y, 1), y)));
   case UnaryOp::tanh: return mul(g, sub(scalar_like(y, 1), square(y)));
   case UnaryOp::logical_not: break;
