@@ -35,7 +35,9 @@ void add_grad(NodeState& st, size_t slot, Tensor g) {
     return;
   }
   profile::Scope timed("engine: sum of gradients", profile::Phase::backward);
-  cur = tensor_math().add(cur, g);
+  // A gradient nothing else holds is summed in place: one pass and no new tensor.
+  if (is_reusable(cur)) tensor_math().add_(cur, g);
+  else cur = tensor_math().add(cur, g);
 }
 
 } // namespace
