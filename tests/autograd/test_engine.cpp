@@ -198,3 +198,19 @@ TEST_CASE("gradients summed in place or kept as .grad never alias the caller's t
   check_close(z.grad(), mul(h, 7.0));
   CHECK(to_vector<double>(h) == gv);
 }
+
+TEST_CASE("relu_ on a tensor with history overwrites it without a copy; saved values stay guarded") {
+  Tensor x = leaf({64});
+  Tensor t = mul(x, 2.0);
+  const int64_t before = cpu_allocator().stats().total_allocations;
+  relu_(t);
+  CHECK(cpu_allocator().stats().total_allocations == before);
+  backward({sum(t)});
+  check_close(x.grad(), mul(to(gt(x, 0.0), DType::f64), 2.0));
+  // mul saved u for its backward: overwriting u afterwards is refused when backward reads it.
+  Tensor y = leaf({4});
+  Tensor u = mul(y, 1.0);
+  Tensor v = mul(u, u);
+  relu_(u);
+  CHECK_THROWS_WITH_ALL(backward({sum(v)}), "modified by an in-place operation");
+}
