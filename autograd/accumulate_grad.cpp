@@ -18,9 +18,11 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
     Tensor replaced = hook(g);
     if (replaced.defined()) g = std::move(replaced);
   }
-  // The first gradient is copied, so .grad never aliases a tensor of the graph; later ones are
-  // added in place, so .grad keeps its storage (optimizers and DDP buckets may hold it).
-  if (!m.grad.defined()) m.grad = tensor_math().clone(g);
+  // The first gradient becomes .grad: taken over when nothing else holds it, else copied, so
+  // .grad never aliases a tensor of the graph. Later ones are added in place, so .grad keeps
+  // its storage (optimizers and DDP buckets may hold it).
+  if (!m.grad.defined())
+    m.grad = is_reusable(g) ? std::move(g) : tensor_math().clone(g);
   else tensor_math().add_(m.grad, g);
   for (const PostAccumulateHook& hook : m.post_accumulate_hooks) hook(leaf);
   return {};

@@ -3,6 +3,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/tensor_math.h"
+#include "core/profile.h"
 
 #include <queue>
 #include <unordered_map>
@@ -29,7 +30,14 @@ void check_grad_shape(const Node& node, size_t slot, const Tensor& g, const std:
 
 void add_grad(NodeState& st, size_t slot, Tensor g) {
   Tensor& cur = st.grads[slot];
-  cur = cur.defined() ? tensor_math().add(cur, g) : std::move(g);
+  if (!cur.defined()) {
+    cur = std::move(g);
+    return;
+  }
+  profile::Scope timed("engine: sum of gradients", profile::Phase::backward);
+  // A gradient nothing else holds is summed in place: one pass and no new tensor.
+  if (is_reusable(cur)) tensor_math().add_(cur, g);
+  else cur = tensor_math().add(cur, g);
 }
 
 } // namespace
@@ -108,6 +116,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
         }
       n->run_pre_hooks(st.grads);
       try {
+        profile::Scope timed(n->name(), profile::Phase::backward);
         in_grads = n->apply(std::move(st.grads));
       } catch (const Error& e) {
         throw Error(str("backward of ", n->name(), ": ", e.what()));
@@ -129,6 +138,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
       if (--next.dependencies == 0) ready.push(e.node.get());
     }
   }
+  profile::note_backward_pass();
 }
 
 void register_hook(const Tensor& t, GradHook hook) {

@@ -17,6 +17,15 @@ struct TensorMath {
 };
 
 void set_tensor_math(const TensorMath& math);
+
+// True when t is the only handle to its values (no other tensor shares its impl or storage,
+// views included) and is a dense tensor spanning all of its storage: the engine may then sum
+// into it, or keep it as a .grad, instead of allocating a copy.
+inline bool is_reusable(const Tensor& t) {
+  return t.weak_impl().use_count() == 1 && t.storage().use_count() == 1 && t.offset() == 0 &&
+         t.is_contiguous() &&
+         t.storage()->nbytes() == static_cast<size_t>(t.numel()) * t.itemsize();
+}
 // Throws when no op has recorded anything yet (so nothing can need the engine).
 const TensorMath& tensor_math();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "autograd/function.h"
 #include "nn/init.h"
 #include "ops/dropout.h"
 #include "ops/pointwise.h"
@@ -75,12 +76,17 @@ Bottleneck::Bottleneck(int64_t inplanes, int64_t planes, int64_t stride, bool wi
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor y = ops::relu(bn1->forward(conv1->forward(x)));
+  Tensor y = nn::norm_relu(*bn1, conv1->forward(x));
   if (avd_layer && avd_first) y = avd_layer->forward(y);
   y = conv2->forward(y);
   if (avd_layer && !avd_first) y = avd_layer->forward(y);
   y = bn3->forward(conv3->forward(y));
-  return ops::relu(ops::add(y, downsample ? downsample->forward(x) : x));
+  const Tensor identity = downsample ? downsample->forward(x) : x;
+  // The sum and relu reuse this block's own temporaries: without grad y takes the sum, with
+  // grad relu overwrites the sum (its backward needs only relu's output).
+  if (autograd::needs_grad({y, identity})) y = ops::add(y, identity);
+  else ops::add_(y, identity);
+  return ops::relu_(y);
 }
 
 ResNeSt::ResNeSt(const ResNeStConfig& cfg) : Layer("ResNeSt"), config(cfg) {

@@ -1,5 +1,6 @@
 #include "nn/norm.h"
 
+#include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "ops/copy.h"
 #include "ops/norm.h"
@@ -48,6 +49,20 @@ FrozenBatchNorm2d::FrozenBatchNorm2d(int64_t channels, double eps_) : Layer("Fro
 
 Tensor FrozenBatchNorm2d::forward(const Tensor& x) {
   return ops::batch_norm(x, running_mean, running_var, weight, bias, /*training=*/false, 0, eps);
+}
+
+Tensor norm_relu(Layer& norm, const Tensor& x) {
+  if (const auto* bn = dynamic_cast<const BatchNorm2d*>(&norm); bn && !bn->is_training() &&
+      !autograd::needs_grad({x, bn->weight, bn->bias}))
+    return ops::batch_norm_relu_inference(x, bn->running_mean, bn->running_var, bn->weight,
+                                          bn->bias, bn->eps);
+  if (const auto* bn = dynamic_cast<const FrozenBatchNorm2d*>(&norm);
+      bn && !autograd::needs_grad({x, bn->weight, bn->bias}))
+    return ops::batch_norm_relu_inference(x, bn->running_mean, bn->running_var, bn->weight,
+                                          bn->bias, bn->eps);
+  // The norm's output is a fresh tensor its backward does not read: relu overwrites it.
+  Tensor y = norm.forward(x);
+  return ops::relu_(y);
 }
 
 LayerPtr make_norm(const NormConfig& config, int64_t channels) {

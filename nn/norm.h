@@ -55,6 +55,12 @@ struct NormConfig {
 
 LayerPtr make_norm(const NormConfig& config, int64_t channels);
 
+// relu(norm.forward(x)). When the norm uses fixed statistics (BatchNorm2d in eval mode,
+// FrozenBatchNorm2d) and nothing needs a gradient, it runs as one fused pass
+// (ops::batch_norm_relu_inference); otherwise relu overwrites the norm's output in place (its
+// backward needs only relu's output), so no second activation-sized tensor is allocated.
+Tensor norm_relu(Layer& norm, const Tensor& x);
+
 // Turns every BatchNorm2d of the model into SyncBatchNorm over comm (MMDetection's
 // syncbn-backbone+head); frozen BN stays frozen. Returns how many layers it converted.
 int convert_sync_batchnorm(Module& model, std::shared_ptr<Communicator> comm);

@@ -26,9 +26,9 @@ SplitAttentionConv2d::SplitAttentionConv2d(int64_t in_channels, int64_t channels
 }
 
 Tensor SplitAttentionConv2d::forward(const Tensor& x) {
-  const Tensor splits = ops::relu(bn0->forward(conv->forward(x)));  // (N, R*C, H, W), radix-major
+  const Tensor splits = norm_relu(*bn0, conv->forward(x));  // (N, R*C, H, W), radix-major
   const Tensor pooled = ops::split_attention_pool(splits, options.radix);  // (N, C, 1, 1)
-  const Tensor logits = fc2->forward(ops::relu(bn1->forward(fc1->forward(pooled))));
+  const Tensor logits = fc2->forward(norm_relu(*bn1, fc1->forward(pooled)));
   return ops::split_attention(splits, logits, options.radix, options.cardinality);
 }
 

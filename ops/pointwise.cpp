@@ -54,7 +54,7 @@ Tensor unary_grad(UnaryOp op, const Tensor& g, const Tensor& x, const Tensor& y)
   case UnaryOp::sqrt: return div(g, mul(y, 2.0));
   case UnaryOp::rsqrt: return mul(g, mul(pow(y, 3.0), -0.5));
   case UnaryOp::square: return mul(g, mul(x, 2.0));
-  case UnaryOp::relu: return masked_fill(g, le(y, 0.0), 0);
+  case UnaryOp::relu: return binary(BinaryOp::relu_backward, g, y);
   case UnaryOp::sigmoid: return mul(g, mul(y, sub(scalar_like(y, 1), y)));
   case UnaryOp::tanh: return mul(g, sub(scalar_like(y, 1), square(y)));
   case UnaryOp::logical_not: break;
@@ -108,6 +108,16 @@ Tensor binary_scalar_grad(BinaryOp op, const Tensor& g, const Tensor& a, double 
   throw Error(str(info(op).name, ": not differentiable"));
 }
 
+// Records y = op(x); x and y are one tensor when an in-place op overwrote x (its history is
+// still x's old one while the edges are made).
+void record_unary(UnaryOp op, const Tensor& x, const Tensor& y) {
+  record(std::string(info(op).name), {x}, {y},
+         [op, sx = SavedTensor(grad_reads_input(op) ? x : Tensor()),
+          sy = SavedTensor(grad_reads_output(op) ? y : Tensor())](const Grads& g, const Needs&) {
+           return Grads{unary_grad(op, g[0], sx.get(), sy.get())};
+         });
+}
+
 } // namespace
 
 Tensor unary(UnaryOp op, const Tensor& x) {
@@ -117,11 +127,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   Tensor out = Tensor::empty(x.shape(), result_dtype(in, x.dtype()), x.device());
   SPLAT_KERNEL(out.device(), unary, op, out, x);
   if (!in.bool_result && autograd::needs_grad({x})) {
-    record(std::string(in.name), {x}, {out},
-           [op, sx = SavedTensor(grad_reads_input(op) ? x : Tensor()),
-            sy = SavedTensor(grad_reads_output(op) ? out : Tensor())](const Grads& g, const Needs&) {
-             return Grads{unary_grad(op, g[0], sx.get(), sy.get())};
-           });
+    record_unary(op, x, out);
   }
   return out;
 }
@@ -132,12 +138,17 @@ Tensor& unary_(UnaryOp op, Tensor& x) {
   check_same_device(in.name, {&x});
   check_dtype(in, x.dtype());
   check_writable(in.name, x);
-  if (autograd::needs_grad({x})) {
+  const bool grad = autograd::needs_grad({x});
+  if (grad) {
     autograd::check_inplace(in.name, x);
-    return assign_inplace(x, unary(op, clone(x)));
+    if (grad_reads_input(op)) return assign_inplace(x, unary(op, clone(x)));
   }
+  // Without grad, or when the gradient needs only the output (relu_, exp_, ...), x is
+  // overwritten with no copy; a node that saved x's old value refuses to run backward, through
+  // the version counter.
   SPLAT_KERNEL(x.device(), unary, op, x, x);
   x.storage()->bump_version();
+  if (grad) record_unary(op, x, x);
   return x;
 }
 

@@ -6,6 +6,7 @@
 #include "core/dtype.h"
 
 #include <cmath>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -16,6 +17,7 @@ namespace splat::ops {
 enum class UnaryOp : uint8_t { neg, abs, exp, log, sqrt, rsqrt, square, relu, sigmoid, tanh, logical_not };
 enum class BinaryOp : uint8_t {
   add, sub, mul, div, pow, maximum, minimum,      // arithmetic: result has the input dtype
+  relu_backward,                                  // (g, y): relu's gradient, one pass
   eq, ne, lt, le, gt, ge, logical_and, logical_or  // predicates: result is bool
 };
 
@@ -74,6 +76,9 @@ struct Maximum { SPLAT_POINTWISE(Maximum, "maximum", numeric, false)
 struct Minimum { SPLAT_POINTWISE(Minimum, "minimum", numeric, false)
   template <class T> SPLAT_HD static T apply(T a, T b) {
     return is_nan(a) ? a : is_nan(b) ? b : (b < a ? b : a); } };
+// g where relu's output y is positive, else 0; a NaN output passes g, as masking y <= 0 does.
+struct ReluBackward { SPLAT_POINTWISE(ReluBackward, "relu_backward", numeric, false)
+  template <class T> SPLAT_HD static T apply(T g, T y) { return y <= T(0) ? T(0) : g; } };
 struct Eq { SPLAT_POINTWISE(Eq, "eq", all, true)
   template <class T> SPLAT_HD static bool apply(T a, T b) { return a == b; } };
 struct Ne { SPLAT_POINTWISE(Ne, "ne", all, true)
@@ -121,6 +126,7 @@ template <class F> decltype(auto) visit(BinaryOp op, F&& f) {
   case BinaryOp::pow: return f.template operator()<fn::Pow>();
   case BinaryOp::maximum: return f.template operator()<fn::Maximum>();
   case BinaryOp::minimum: return f.template operator()<fn::Minimum>();
+  case BinaryOp::relu_backward: return f.template operator()<fn::ReluBackward>();
   case BinaryOp::eq: return f.template operator()<fn::Eq>();
   case BinaryOp::ne: return f.template operator()<fn::Ne>();
   case BinaryOp::lt: return f.template operator()<fn::Lt>();
@@ -141,6 +147,14 @@ struct PointwiseInfo {
 };
 template <class Op> PointwiseInfo info(Op op) {
   return visit(op, []<class Fn>() { return PointwiseInfo{Fn::name, Fn::dtypes, Fn::bool_result}; });
+}
+
+// The profiler's row names of the pointwise kernels, "binary.mul" (ops/device_dispatch.h).
+inline std::string kernel_label(std::string_view kernel, UnaryOp op) {
+  return std::string(kernel) + "." + std::string(info(op).name);
+}
+inline std::string kernel_label(std::string_view kernel, BinaryOp op) {
+  return std::string(kernel) + "." + std::string(info(op).name);
 }
 
 } // namespace splat::ops

@@ -1,8 +1,12 @@
-// CPU pooling: the (n, c) planes are split over threads; within a plane each output (forward) or
-// input (backward) element is computed by the shared body in ops/pool_windows.h.
+// CPU pooling: the (n, c) planes are split over threads; within a plane each output element of
+// a forward is computed by the shared body in ops/pool_windows.h, and the backward kernels
+// scatter one output at a time (see each).
 #include "ops/cpu/pool.h"
 
 #include "ops/cpu/parallel.h"
+
+#include <algorithm>
+#include <vector>
 
 namespace splat::ops::cpu {
 namespace {
@@ -34,17 +38,27 @@ void max_pool2d(const Tensor& y, const Tensor& index, const Tensor& x,
   });
 }
 
+// Scatters each output's gradient to the input its index names, in output order. Every input
+// element thus sums the same gradients in the same order as the gather of
+// max_pool_grad_input (the CUDA kernel, which needs no atomics that way), so the two agree
+// exactly; on the CPU one pass over the outputs is cheaper than finding, for every input, the
+// outputs whose windows hold it.
 void max_pool2d_backward(const Tensor& gx, const Tensor& gy, const Tensor& index,
                          const PoolPlanes<SlidingAxis>& p) {
   dispatch<DTypeSet::floating>(gx.dtype(), "max_pool2d_backward", [&]<class T>() {
     const T* pgy = gy.data<T>();
     const int64_t* pi = index.data<int64_t>();
     T* pgx = gx.data<T>();
-    for_each_plane_cell(
-        gx, p.h.in, p.w.in, p.window_cells(), [&](int64_t plane, int64_t ih, int64_t iw) {
-          const int64_t o = plane * p.out_plane();
-          max_pool_grad_input(p, pgy + o, pi + o, ih, iw, pgx + plane * p.in_plane());
-        });
+    const int64_t planes = p.in_plane() == 0 ? 0 : gx.numel() / p.in_plane();
+    parallel_for(planes, p.in_plane() + p.out_plane(), [&](int64_t begin, int64_t end) {
+      for (int64_t plane = begin; plane < end; ++plane) {
+        T* gx_plane = pgx + plane * p.in_plane();
+        const T* gy_plane = pgy + plane * p.out_plane();
+        const int64_t* i_plane = pi + plane * p.out_plane();
+        std::fill(gx_plane, gx_plane + p.in_plane(), T(0));
+        for (int64_t o = 0; o < p.out_plane(); ++o) gx_plane[i_plane[o]] += gy_plane[o];
+      }
+    });
   });
 }
 
@@ -61,17 +75,35 @@ void mean_pool2d(const Tensor& y, const Tensor& x, const PoolPlanes<Axis>& p, Di
   });
 }
 
+// Scatters each output's gradient over its divisor into the inputs of its window, summing in a
+// double plane in output order: every input gets the same terms in the same order as the
+// gather of mean_pool_grad_input (the CUDA kernel), so the two agree exactly, at one divisor
+// per output instead of a search for the windows of every input.
 template <class Axis, class Divisor>
 void mean_pool2d_backward(const Tensor& gx, const Tensor& gy, const PoolPlanes<Axis>& p,
                           Divisor divisor) {
   dispatch<DTypeSet::floating>(gx.dtype(), "mean_pool2d_backward", [&]<class T>() {
     const T* pgy = gy.data<T>();
     T* pgx = gx.data<T>();
-    for_each_plane_cell(gx, p.h.in, p.w.in, p.window_cells(),
-                        [&](int64_t plane, int64_t ih, int64_t iw) {
-                          mean_pool_grad_input(p, divisor, pgy + plane * p.out_plane(), ih, iw,
-                                               pgx + plane * p.in_plane());
-                        });
+    const int64_t planes = p.in_plane() == 0 ? 0 : gx.numel() / p.in_plane();
+    parallel_for(planes, p.in_plane() + p.out_plane() * p.window_cells(),
+                 [&](int64_t begin, int64_t end) {
+                   std::vector<double> acc(static_cast<size_t>(p.in_plane()));
+                   for (int64_t plane = begin; plane < end; ++plane) {
+                     std::fill(acc.begin(), acc.end(), 0.0);
+                     const T* g = pgy + plane * p.out_plane();
+                     for (int64_t oh = 0; oh < p.h.out; ++oh)
+                       for (int64_t ow = 0; ow < p.w.out; ++ow) {
+                         const IndexRange rh = p.h.window(oh), rw = p.w.window(ow);
+                         const double v = static_cast<double>(g[oh * p.w.out + ow]) /
+                                          static_cast<double>(divisor(p, oh, ow));
+                         for (int64_t ih = rh.begin; ih < rh.end; ++ih)
+                           for (int64_t iw = rw.begin; iw < rw.end; ++iw) acc[ih * p.w.in + iw] += v;
+                       }
+                     std::transform(acc.begin(), acc.end(), pgx + plane * p.in_plane(),
+                                    [](double a) { return static_cast<T>(a); });
+                   }
+                 });
   });
 }
 

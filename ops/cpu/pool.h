@@ -1,5 +1,7 @@
 // CPU pooling kernels over contiguous (N, C, H, W) inputs; one (n, c) plane per parallel item.
-// Every kernel overwrites its output (backward kernels gather, see ops/pool_windows.h).
+// Every kernel overwrites its output. The backward kernels scatter each output's gradient in
+// output order, which sums the same terms in the same order as the gathers of
+// ops/pool_windows.h that the CUDA kernels run.
 // Dtypes: f32, f64.
 #pragma once
 

@@ -5,11 +5,19 @@
 
 #include "core/tensor.h"
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace splat::ops::cpu {
 
 enum class ReduceOp : uint8_t { sum, prod, mean, max, min, all, any };
+
+// The profiler's row names of the reduction kernel, "reduce.sum" (ops/device_dispatch.h).
+inline std::string kernel_label(std::string_view kernel, ReduceOp op) {
+  static constexpr const char* kNames[] = {"sum", "prod", "mean", "max", "min", "all", "any"};
+  return std::string(kernel) + "." + kNames[static_cast<int>(op)];
+}
 
 // out = op over the reduced dims. out dtype: i64 for sum/prod of integral or bool input,
 // bool for all/any, else x's dtype. mean needs a floating x.

@@ -175,3 +175,42 @@ TEST_CASE("overwriting ops (fill_, uniform_, normal_) cut the gradient path") {
   check_close(x.grad(), from_vector<double>({1, 1}, {2}));
   CHECK_THROWS_WITH_ALL(normal_(x), "normal_: a leaf tensor that requires grad");
 }
+
+TEST_CASE("gradients summed in place or kept as .grad never alias the caller's tensors") {
+  const std::vector<double> gv{1, 2, 3};
+  // The root gradient is the caller's: the leaf's .grad must be a copy of it.
+  Tensor x = leaf({3});
+  Tensor g = from_vector<double>(gv, {3});
+  backward({x}, {g});
+  mul_(g, 10.0);
+  CHECK(to_vector<double>(x.grad()) == gv);
+  // add's backward hands the same gradient to both edges into x: the sum is a new tensor.
+  Tensor y = leaf({3});
+  Tensor h = from_vector<double>(gv, {3});
+  backward({add(y, y)}, {h});
+  CHECK(to_vector<double>(h) == gv);
+  check_close(y.grad(), mul(h, 2.0));
+  // A gradient only the engine holds becomes .grad; later ones accumulate into it.
+  Tensor z = leaf({3});
+  backward({mul(z, 3.0)}, {h});
+  check_close(z.grad(), mul(h, 3.0));
+  backward({add(mul(z, 3.0), mul(z, 1.0))}, {h});  // two fresh gradients summed in place
+  check_close(z.grad(), mul(h, 7.0));
+  CHECK(to_vector<double>(h) == gv);
+}
+
+TEST_CASE("relu_ on a tensor with history overwrites it without a copy; saved values stay guarded") {
+  Tensor x = leaf({64});
+  Tensor t = mul(x, 2.0);
+  const int64_t before = cpu_allocator().stats().total_allocations;
+  relu_(t);
+  CHECK(cpu_allocator().stats().total_allocations == before);
+  backward({sum(t)});
+  check_close(x.grad(), mul(to(gt(x, 0.0), DType::f64), 2.0));
+  // mul saved u for its backward: overwriting u afterwards is refused when backward reads it.
+  Tensor y = leaf({4});
+  Tensor u = mul(y, 1.0);
+  Tensor v = mul(u, u);
+  relu_(u);
+  CHECK_THROWS_WITH_ALL(backward({sum(v)}), "modified by an in-place operation");
+}

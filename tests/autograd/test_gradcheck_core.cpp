@@ -65,6 +65,16 @@ TEST_CASE("gradcheck: in-place ops on tensors with history") {
                   {leaf({2, 3}), leaf({3})});
   CHECK_GRADCHECK([](const In& in) { Tensor t = mul(in[0], 2.0); relu_(sub_(t, 0.5)); return t; }, {leaf({4}, -1, 2)});
   CHECK_GRADCHECK([](const In& in) { Tensor t = clone(in[0]); clamp_(t, -0.5, 0.5); return t; }, {leaf({5})});
+  // Ops whose gradient reads only their output overwrite with no copy; those reading the input
+  // keep it through a copy.
+  CHECK_GRADCHECK([](const In& in) {
+    Tensor t = mul(in[0], 1.0);
+    exp_(t);
+    Tensor u = mul(t, 0.5);
+    sigmoid_(u);
+    return add(t, u);
+  }, {leaf({2, 3})});
+  CHECK_GRADCHECK([](const In& in) { Tensor t = add(in[0], 2.0); sqrt_(neg_(neg_(t))); return t; }, {leaf({5})});
   // Writing history into a view would bypass its base: refused rather than silently wrong.
   Tensor t = zeros({2, 3}, {.dtype = DType::f64});
   Tensor row = select(t, 0, 1);

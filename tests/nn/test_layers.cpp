@@ -1,6 +1,7 @@
 // The layers: parameter layouts and names, default initialisation bounds, BatchNorm's running
 // state, FrozenBatchNorm2d loading BN checkpoints, the norm choice, Sequential's names, and the
 // split-attention conv against the same block written with unfused ops.
+#include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "nn/conv.h"
 #include "nn/init.h"
@@ -81,6 +82,31 @@ TEST_CASE("BatchNorm2d tracks batches and running statistics in training only") 
   CHECK(bn.num_batches_tracked.item<int64_t>() == 1);
   check_close(bn.running_mean, before, 0, 0);
   check_close(y, ops::batch_norm(x, bn.running_mean, bn.running_var, bn.weight, bn.bias, false), 0, 0);
+}
+
+TEST_CASE("norm_relu equals relu of the norm in training, in eval, with and without grad") {
+  const Tensor x0 = ops::randn({2, 3, 4, 5}, {.dtype = DType::f64});
+  for (const bool training : {true, false})
+    for (const bool frozen : {false, true}) {
+      CAPTURE(training);
+      CAPTURE(frozen);
+      LayerPtr a = frozen ? LayerPtr(std::make_shared<FrozenBatchNorm2d>(3))
+                          : LayerPtr(std::make_shared<BatchNorm2d>(3));
+      LayerPtr b = frozen ? LayerPtr(std::make_shared<FrozenBatchNorm2d>(3))
+                          : LayerPtr(std::make_shared<BatchNorm2d>(3));
+      for (const LayerPtr& l : {a, b}) {
+        l->to(DType::f64);
+        l->train(training);
+      }
+      const Tensor xa = ops::clone(x0).requires_grad_(), xb = ops::clone(x0).requires_grad_();
+      const Tensor ya = norm_relu(*a, xa), yb = ops::relu(b->forward(xb));
+      check_close(ya, yb);
+      autograd::backward({ops::sum(ops::mul(ya, x0))});
+      autograd::backward({ops::sum(ops::mul(yb, x0))});
+      check_close(xa.grad(), xb.grad());
+      autograd::NoGradGuard no_grad;  // the fused inference pass when the statistics are fixed
+      check_close(norm_relu(*a, x0), ops::relu(b->forward(x0)));
+    }
 }
 
 TEST_CASE("FrozenBatchNorm2d loads a BatchNorm2d state dict and never trains") {

@@ -42,6 +42,9 @@ TEST_CASE("cuda: binary, scalar, clamp, where and in-place ops match the CPU") {
                       {leaf({2, 1, 3}, 0.5, 2), leaf({4, 1}, 0.5, 2)}, 1e-12, 1e-12);
     check_cuda_parity(single([op](const In& in) { return binary(op, in[0], 1.5); }), {leaf({5}, 0.5, 2)}, 1e-12, 1e-12);
   }
+  // relu's gradient kernel (not differentiable itself): inputs without grad, y around 0.
+  check_cuda_parity(single([](const In& in) { return binary(BinaryOp::relu_backward, in[0], in[1]); }),
+                    {leaf({2, 1, 3}).detach(), leaf({4, 1}).detach()}, 1e-12, 1e-12);
   const Tensor i = ops::from_vector<int32_t>({-3, 5, 0, 7}, {2, 2});
   check_cuda_parity(single([](const In& in) { return add(mul(in[0], in[0]), in[1]); }),
                     {i, ops::from_vector<int32_t>({1, -1}, {2})});

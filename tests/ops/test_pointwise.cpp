@@ -49,6 +49,25 @@ TEST_CASE("unary ops match std:: on contiguous and strided inputs") {
   }
 }
 
+TEST_CASE("relu_backward equals the masked gradient on odd sizes, strided inputs and NaN") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const int64_t n : {int64_t{1}, int64_t{7}, int64_t{37}}) {
+    CAPTURE(n);
+    std::vector<double> gv(n), yv(n);
+    for (int64_t i = 0; i < n; ++i) {
+      gv[i] = 0.5 + static_cast<double>(i);
+      yv[i] = i % 3 == 0 ? -1.0 - i : i % 3 == 1 ? 0.0 : 0.25 * i;
+    }
+    yv[n - 1] = nan;  // a NaN output keeps its gradient, as masking y <= 0 does
+    const Tensor g = vec(gv, {n}), y = vec(yv, {n});
+    const Tensor oracle = masked_fill(g, le(y, 0.0), 0);
+    check_close(binary(BinaryOp::relu_backward, g, y), oracle);
+    check_close(binary(BinaryOp::relu_backward, noncontiguous(g), noncontiguous(y)), oracle);
+    check_close(binary(BinaryOp::relu_backward, to(g, DType::f32), to(y, DType::f32)),
+                to(oracle, DType::f32));
+  }
+}
+
 TEST_CASE("relu, maximum and minimum propagate NaN; integer ops stay integral") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const Tensor x = vec({nan, -1, 2}, {3});

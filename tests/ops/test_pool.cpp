@@ -6,6 +6,7 @@
 #include "ops/index.h"
 #include "ops/pointwise.h"
 #include "ops/pool.h"
+#include "ops/pool_windows.h"
 #include "ops/random.h"
 #include "tests/autograd/grad_helpers.h"
 
@@ -204,6 +205,79 @@ TEST_CASE("max_pool2d indices: flat h * W + w per plane, first maximum on ties, 
   const auto m = max_pool2d(xl, {.kernel = 2, .stride = 1});
   autograd::backward({m.values}, {ones({1, 1, 2, 2}, {.dtype = DType::f64})});
   CHECK(to_vector<double>(xl.grad()) == std::vector<double>{0, 0, 0, 0, 1, 1, 0, 1, 1});
+}
+
+TEST_CASE("max_pool2d backward: the CPU scatter equals the per-input gather exactly, ties included") {
+  // Values in {0, 1, 2}: overlapping windows share many maxima, so inputs collect several outputs.
+  std::vector<double> xv(2 * 3 * 7 * 9);
+  for (size_t i = 0; i < xv.size(); ++i) xv[i] = static_cast<double>((i * 7 + i / 5) % 3);
+  for (const Config& c : {Config{.kernel = 3, .stride = 1, .padding = 1},
+                         Config{.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true},
+                         Config{.kernel = 2, .stride = 1, .padding = 0, .dilation = 2}}) {
+    CAPTURE(c.kernel.h);
+    CAPTURE(c.stride.h);
+    const Tensor x = from_vector<double>(xv, {2, 3, 7, 9}).requires_grad_();
+    const auto mp = max_pool2d(x, max_opts(c));
+    const Tensor gy = ops::randn(mp.values.shape(), {.dtype = DType::f64});
+    autograd::backward({mp.values}, {gy});
+    const SlidingAxis h{7, mp.values.size(2), c.kernel.h, c.stride.h, c.padding.h, c.dilation.h};
+    const SlidingAxis w{9, mp.values.size(3), c.kernel.w, c.stride.w, c.padding.w, c.dilation.w};
+    const PoolPlanes<SlidingAxis> p{h, w};
+    const auto g = to_vector<double>(gy);
+    const auto idx = to_vector<int64_t>(mp.indices);
+    std::vector<double> want(xv.size());
+    for (int64_t plane = 0; plane < 6; ++plane)
+      for (int64_t ih = 0; ih < 7; ++ih)
+        for (int64_t iw = 0; iw < 9; ++iw)
+          max_pool_grad_input(p, g.data() + plane * p.out_plane(), idx.data() + plane * p.out_plane(),
+                              ih, iw, want.data() + plane * p.in_plane());
+    CHECK(to_vector<double>(x.grad()) == want);
+  }
+}
+
+// The gradient of a mean pool with planes p through the per-input gather of pool_windows.h.
+template <class Axis, class Divisor>
+std::vector<double> gathered_mean_pool_grad(const PoolPlanes<Axis>& p, Divisor divisor,
+                                            const Tensor& gy, int64_t planes) {
+  const auto g = to_vector<double>(gy);
+  std::vector<double> out(static_cast<size_t>(planes * p.in_plane()));
+  for (int64_t plane = 0; plane < planes; ++plane)
+    for (int64_t ih = 0; ih < p.h.in; ++ih)
+      for (int64_t iw = 0; iw < p.w.in; ++iw)
+        mean_pool_grad_input(p, divisor, g.data() + plane * p.out_plane(), ih, iw,
+                             out.data() + plane * p.in_plane());
+  return out;
+}
+
+TEST_CASE("mean pool backward: the CPU scatter equals the per-input gather exactly") {
+  const Tensor x0 = ops::randn({2, 3, 7, 9}, {.dtype = DType::f64});
+  for (const Config& c : kConfigs) {
+    if (c.dilation != Size2(1)) continue;
+    CAPTURE(c.kernel.h);
+    CAPTURE(c.stride.h);
+    CAPTURE(c.padding.h);
+    CAPTURE(c.ceil_mode);
+    CAPTURE(c.count_include_pad);
+    const Tensor x = ops::clone(x0).requires_grad_();
+    const Tensor y = avg_pool2d(x, avg_opts(c));
+    const Tensor gy = ops::randn(y.shape(), {.dtype = DType::f64});
+    autograd::backward({y}, {gy});
+    const SlidingAxis h{7, y.size(2), c.kernel.h, c.stride.h, c.padding.h, 1};
+    const SlidingAxis w{9, y.size(3), c.kernel.w, c.stride.w, c.padding.w, 1};
+    CHECK(to_vector<double>(x.grad()) ==
+          gathered_mean_pool_grad(PoolPlanes<SlidingAxis>{h, w},
+                                  AvgDivisor{c.count_include_pad}, gy, 6));
+  }
+  for (Size2 out : {Size2{3, 4}, Size2{5, 6}, Size2{7, 4}, Size2{4, 9}, Size2{1, 1}}) {
+    CAPTURE(out.h);
+    CAPTURE(out.w);
+    const Tensor x = ops::clone(x0).requires_grad_();
+    const Tensor y = adaptive_avg_pool2d(x, out);
+    const Tensor gy = ops::randn(y.shape(), {.dtype = DType::f64});
+    autograd::backward({y}, {gy});
+    const PoolPlanes<AdaptiveAxis> p{{7, out.h}, {9, out.w}};
+    CHECK(to_vector<double>(x.grad()) == gathered_mean_pool_grad(p, AdaptiveDivisor{}, gy, 6));
+  }
 }
 
 TEST_CASE("adaptive_avg_pool2d: PyTorch's start/end rule, overlapping windows, global pool") {

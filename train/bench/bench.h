@@ -2,6 +2,7 @@
 // configuration so scripts/bench_vs_torch.py can parse and compare it.
 #pragma once
 
+#include "core/profile.h"
 #include "train/commands/command.h"
 
 #include <algorithm>
@@ -25,6 +26,15 @@ template <class F> double best_seconds(F&& fn, double min_seconds, int min_reps 
     total += s;
   }
   return best;
+}
+
+// With SPLAT_PROFILE set, runs fn once more and prints the per-op table of that run
+// (core/profile.h), titled `title`.
+template <class F> void profile_once(std::string_view title, F&& fn) {
+  if (!profile::enabled()) return;
+  profile::reset();
+  fn();
+  profile::print_and_reset(title);
 }
 
 // Square f32 GEMMs: prints "matmul n=N gflops=G threads=T" per size.

@@ -92,7 +92,9 @@ void bench_detector(const DetectorBenchOptions& o) {
   std::vector<IterationSample> infer;
   {
     autograd::NoGradGuard no_grad;
-    infer = timed_iterations(device, o.iters, [&] { (void)model->predict(test_input); });
+    const auto infer_step = [&] { (void)model->predict(test_input); };
+    infer = timed_iterations(device, o.iters, infer_step);
+    profile_once("one inference", [&] { infer_step(); wait_for(device); });
   }
   const int64_t infer_rss = peak_rss_bytes();
 
@@ -103,11 +105,13 @@ void bench_detector(const DetectorBenchOptions& o) {
   Sgd sgd(params, {.lr = 0.02, .momentum = 0.9, .weight_decay = 1e-4});
   model->train();
   Generator sampler_gen(2);
-  const std::vector<IterationSample> train = timed_iterations(device, o.iters, [&] {
+  const auto train_step = [&] {
     sgd.zero_grad();
     autograd::backward({models::total_loss(model->forward_train(input, &sampler_gen))}, {});
     sgd.step();
-  });
+  };
+  const std::vector<IterationSample> train = timed_iterations(device, o.iters, train_step);
+  profile_once("one training step", [&] { train_step(); wait_for(device); });
   const IterationSummary ts = summarize(train);
   const double train_ips = o.batch / ts.best_seconds, infer_ips = o.batch / summarize(infer).best_seconds;
   const int64_t rss = peak_rss_bytes();

@@ -36,14 +36,18 @@ void bench_model(const ModelBenchOptions& o) {
   Sgd sgd(model->parameters(), {.lr = 0.01});
 
   model->train();
-  const std::vector<IterationSample> train = timed_iterations(device, o.iters, [&] {
+  const auto train_step = [&] {
     sgd.zero_grad();
     autograd::backward({ops::cross_entropy(model->forward(x), labels)}, {});
     sgd.step();
-  });
+  };
+  const std::vector<IterationSample> train = timed_iterations(device, o.iters, train_step);
+  profile_once("one training step", [&] { train_step(); wait_for(device); });
   model->eval();
   autograd::NoGradGuard no_grad;
-  const std::vector<IterationSample> infer = timed_iterations(device, o.iters, [&] { (void)model->forward(x); });
+  const auto infer_step = [&] { (void)model->forward(x); };
+  const std::vector<IterationSample> infer = timed_iterations(device, o.iters, infer_step);
+  profile_once("one inference", [&] { infer_step(); wait_for(device); });
   const IterationSummary ts = summarize(train), is = summarize(infer);
   const double train_ips = o.batch / ts.best_seconds, infer_ips = o.batch / is.best_seconds;
   if (o.json) {

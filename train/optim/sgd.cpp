@@ -20,8 +20,14 @@ Sgd::Sgd(std::vector<ParamGroup> groups, SgdOptions opts)
 void Sgd::step() {
   autograd::NoGradGuard no_grad;
   for_each_with_grad([&](const ParamGroup& group, Tensor p, size_t i) {
+    // Temporaries are summed into in place: each allocation of a parameter-sized tensor costs
+    // as much as the pass that fills it.
     const Tensor g = p.grad();
-    Tensor d = group.weight_decay != 0 ? ops::add(g, ops::mul(p, group.weight_decay)) : g;
+    Tensor d = g;
+    if (group.weight_decay != 0) {
+      d = ops::mul(p, group.weight_decay);
+      ops::add_(d, g);
+    }
     if (momentum_ != 0) {
       Tensor& buf = buffers_[i];
       if (!buf.defined()) {
@@ -30,7 +36,12 @@ void Sgd::step() {
         ops::mul_(buf, momentum_);
         ops::add_(buf, d);
       }
-      d = nesterov_ ? ops::add(d, ops::mul(buf, momentum_)) : buf;
+      if (nesterov_) {
+        Tensor step = ops::mul(buf, momentum_);
+        d = ops::add_(step, d);
+      } else {
+        d = buf;
+      }
     }
     ops::sub_(p, ops::mul(d, lr() * group.lr_mult));
   });
