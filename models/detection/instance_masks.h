@@ -24,7 +24,8 @@ public:
 };
 
 // mmdet's BitmapMasks: (G, H, W) u8 or bool bitmaps at the resized (padded) image's size,
-// cropped by RoIAlign and thresholded at 0.5 (ops::mask_target).
+// cropped by RoIAlign and thresholded at 0.5 (ops::mask_target), each RoI first clipped to the
+// bitmaps' width and height as mmdet's mask_target_single does.
 class BitmapMasks final : public InstanceMasks {
 public:
   explicit BitmapMasks(Tensor bitmaps);

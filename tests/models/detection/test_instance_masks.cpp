@@ -50,6 +50,20 @@ TEST_CASE("BitmapMasks: a RoI inside its instance is all ones, on the other's em
   CHECK(second == 0);
 }
 
+// mmdet's mask_target_single clips a RoI to the masks before cropping: a RoI reaching past the
+// image gives the target of its part inside (here all ones), not one with a background border.
+TEST_CASE("BitmapMasks: a RoI past the image is clipped to it first") {
+  const models::BitmapMasks masks(two_bitmaps());
+  const Tensor clipped = masks.crop_and_resize(boxes_f32({5.5f, -3, 9.5f, 8, 5.5f, 0, 10, 8}), labels_i64({1, 1}), 14);
+  const Tensor inside = masks.crop_and_resize(boxes_f32({5.5f, 0, 9.5f, 8, 5.5f, 0, 10, 8}), labels_i64({1, 1}), 14);
+  test::check_close(clipped, inside, 0, 0);
+  const Tensor past = masks.crop_and_resize(boxes_f32({5.5f, 0, 14, 12}), labels_i64({1}), 14);
+  const float* p = past.data<float>();
+  double ones = 0;
+  for (int i = 0; i < 14 * 14; ++i) ones += p[i];
+  CHECK(ones == 14 * 14);
+}
+
 TEST_CASE("BitmapMasks: the targets come back on the boxes' device, equal to the CPU's" *
           doctest::skip(test::no_cuda_device())) {
   const models::BitmapMasks masks(two_bitmaps());
